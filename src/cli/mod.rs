@@ -1,0 +1,90 @@
+//! The command-line interface: arguments, and the dispatch to one module per command group.
+
+mod campaign;
+mod demo;
+mod dnc;
+mod sample;
+mod team;
+mod user;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use paceline_dialer::Db;
+use paceline_dialer::clock::{Clock, WallClock};
+use paceline_dialer::users::{self, User};
+
+/// Paceline: predictive outbound dialer and CATI survey engine.
+#[derive(Debug, Parser)]
+#[command(name = "paceline", version, about, propagate_version = true)]
+pub struct Args {
+    /// The store: a SQLite file path, sqlite://PATH or postgres://... (default: paceline.db
+    /// in the working directory).
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "PATH|URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Users: agents, supervisors, admins, analysts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Teams of agents.
+    #[command(subcommand)]
+    Team(team::TeamCommand),
+    /// Campaigns: settings and lifecycle.
+    #[command(subcommand)]
+    Campaign(campaign::CampaignCommand),
+    /// A campaign's sample records: import, list, show, edit, assign.
+    #[command(subcommand)]
+    Sample(sample::SampleCommand),
+    /// Do-not-call lists.
+    #[command(subcommand)]
+    Dnc(dnc::DncCommand),
+    /// Sets up a demo campaign with a generated sample and shows it.
+    Demo(demo::DemoArgs),
+}
+
+/// The store's URL: `--database`, `DATABASE_URL`, or `paceline.db` here.
+fn database_url(database: Option<String>) -> String {
+    database.unwrap_or_else(|| "paceline.db".to_string())
+}
+
+/// What every command needs: the store and the clock.
+pub struct App {
+    db: Db,
+    clock: WallClock,
+}
+
+impl App {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The user named by `--by`, who must exist.
+    async fn actor(&self, login: &str) -> anyhow::Result<User> {
+        users::find_user(&self.db, login)
+            .await?
+            .with_context(|| format!("no user with login '{login}' (given with --by or PACELINE_USER)"))
+    }
+}
+
+/// Runs one command.
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let url = database_url(args.database);
+    let db = Db::open(&url)
+        .await
+        .with_context(|| format!("opening the store at {url}"))?;
+    let ctx = App { db, clock: WallClock };
+    let result = match args.command {
+        Command::User(command) => user::run(&ctx, command).await,
+        Command::Team(command) => team::run(&ctx, command).await,
+        Command::Campaign(command) => campaign::run(&ctx, command).await,
+        Command::Sample(command) => sample::run(&ctx, command).await,
+        Command::Dnc(command) => dnc::run(&ctx, command).await,
+        Command::Demo(command) => demo::run(&ctx, command).await,
+    };
+    ctx.db.close().await;
+    result
+}
