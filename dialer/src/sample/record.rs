@@ -365,8 +365,8 @@ async fn agent_may_touch(db: &Db, user: &User, record: &Record) -> Result<bool, 
     }
     let assigned: Option<i64> = with_db!(db, |pool| {
         sqlx::query_scalar(
-            "SELECT 1 FROM campaign_agents WHERE campaign_id = $1 AND user_id = $2
-             UNION SELECT 1 FROM campaign_teams c JOIN team_members m ON m.team_id = c.team_id
+            "SELECT campaign_id FROM campaign_agents WHERE campaign_id = $1 AND user_id = $2
+             UNION SELECT c.campaign_id FROM campaign_teams c JOIN team_members m ON m.team_id = c.team_id
              WHERE c.campaign_id = $1 AND m.user_id = $2",
         )
         .bind(record.campaign_id)

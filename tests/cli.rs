@@ -1,0 +1,324 @@
+//! The `paceline` command line end to end, as a person or a script uses it, on the store the
+//! environment names (SQLite by default, PostgreSQL with PACELINE_TEST_DATABASE_URL).
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use paceline_dialer::store::testing::TestDb;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn paceline(test: &TestDb, dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("paceline").unwrap();
+    command
+        .current_dir(dir)
+        .arg("--database")
+        .arg(&test.url)
+        .env_remove("DATABASE_URL")
+        .env_remove("PACELINE_USER");
+    command
+}
+
+fn json(output: &[u8]) -> Value {
+    serde_json::from_slice(output).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(output)))
+}
+
+const CAMPAIGN: &str = r#"
+kind = "collections"
+agents = ["ann"]
+caller_id = "+12125550100"
+default_country = "US"
+[calling_hours]
+days = ["mon", "tue", "wed", "thu", "fri"]
+ranges = ["09:00-20:00"]
+[[fields]]
+name = "account"
+type = "text"
+required = true
+key = true
+[[fields]]
+name = "phone"
+type = "phone"
+required = true
+[[fields]]
+name = "balance"
+type = "decimal"
+"#;
+
+#[tokio::test]
+async fn a_campaign_from_users_to_sample() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = || paceline(&test, dir.path());
+
+    run().args(["team", "add", "north"]).assert().success();
+    run()
+        .args([
+            "user",
+            "add",
+            "ann",
+            "--name",
+            "Ann Lee",
+            "--role",
+            "agent",
+            "--team",
+            "north",
+            "--skill",
+            "english=90",
+        ])
+        .arg("--password-stdin")
+        .write_stdin("correct horse\n")
+        .assert()
+        .success()
+        .stdout("created user ann (Ann Lee) with roles agent\n");
+    run()
+        .args([
+            "user",
+            "add",
+            "sam",
+            "--role",
+            "supervisor",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ])
+        .write_stdin("battery staple\n")
+        .assert()
+        .success();
+    let users = json(&run().args(["user", "list", "--json"]).output().unwrap().stdout);
+    assert_eq!(users[0]["login"], "ann");
+    assert_eq!(users[0]["skills"][0]["level"], 90);
+    assert_eq!(users[1]["roles"], serde_json::json!(["supervisor", "admin"]));
+
+    std::fs::write(dir.path().join("dues.toml"), CAMPAIGN).unwrap();
+    run()
+        .args(["campaign", "create", "Dues", "--config", "dues.toml"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("created collections campaign 'Dues'"));
+    run()
+        .args(["campaign", "publish", "Dues", "--by", "sam"])
+        .assert()
+        .success()
+        .stdout("campaign 'Dues' is now published\n");
+
+    std::fs::write(
+        dir.path().join("debtors.csv"),
+        "account,phone,balance\nA-1,(212) 555-0101,120.50\nA-2,212 555 0102,abc\nA-3,212-555-0103,80\n",
+    )
+    .unwrap();
+    let summary = json(
+        &run()
+            .args([
+                "sample",
+                "import",
+                "debtors.csv",
+                "--campaign",
+                "Dues",
+                "--by",
+                "sam",
+                "--json",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(
+        (summary["inserted"].as_u64(), summary["invalid"].as_u64()),
+        (Some(2), Some(1))
+    );
+    let rejects = std::fs::read_to_string(dir.path().join("debtors.csv.rejects.csv")).unwrap();
+    assert!(
+        rejects.contains("3,balance,abc,'abc' is not a number (use . as the decimal mark),rejected"),
+        "{rejects}"
+    );
+
+    let records = json(
+        &run()
+            .args(["sample", "list", "--campaign", "Dues", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let id = records[0]["id"].as_i64().unwrap().to_string();
+    assert_eq!(records[0]["phones"][0]["e164"], "+12125550101");
+    assert_eq!(records[0]["fields"]["balance"], 120.5);
+
+    run()
+        .args(["sample", "edit", &id, "--set", "balance=99.90", "--by", "ann"])
+        .assert()
+        .success();
+    run()
+        .args(["sample", "edit", &id, "--priority", "9", "--by", "ann"])
+        .assert()
+        .failure()
+        .stderr("error: ann may not change a record's priority or status (supervisors do)\n");
+    run()
+        .args([
+            "sample",
+            "assign",
+            "--campaign",
+            "Dues",
+            "--status",
+            "new",
+            "--limit",
+            "1",
+            "--team",
+            "north",
+            "--by",
+            "sam",
+        ])
+        .assert()
+        .success()
+        .stdout("assigned 1 of 1 record(s)\n");
+    let shown = json(&run().args(["sample", "show", &id, "--json"]).output().unwrap().stdout);
+    assert_eq!(shown["record"]["fields"]["balance"], 99.9);
+    assert_eq!(shown["record"]["assigned_team"], "north");
+    let fields: Vec<&str> = shown["edits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["balance", "assigned_team"]);
+    run()
+        .args(["sample", "show", &id])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("+12125550101"));
+
+    run()
+        .args(["dnc", "add", "212-555-0103", "--campaign", "Dues"])
+        .assert()
+        .success();
+    run()
+        .args(["dnc", "check", "(212) 555-0103", "--campaign", "Dues"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("+12125550103 is on the list of campaign"));
+    run()
+        .args(["dnc", "check", "(212) 555-0103"])
+        .assert()
+        .success()
+        .stdout("+12125550103 may be dialed\n");
+
+    let shown = json(
+        &run()
+            .args(["campaign", "show", "Dues", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(shown["campaign"]["status"], "published");
+    assert_eq!(shown["records"]["new"], 2);
+    assert_eq!(shown["dispositions"][0]["code"], "paid");
+    run().args(["campaign", "copy", "Dues", "Dues 2027"]).assert().success();
+    run()
+        .args(["campaign", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Dues 2027").and(predicate::str::contains("draft")));
+}
+
+#[tokio::test]
+async fn mistakes_get_clear_errors_and_change_nothing() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = || paceline(&test, dir.path());
+
+    run()
+        .args(["campaign", "show", "nope"])
+        .assert()
+        .failure()
+        .stderr("error: no campaign named 'nope'\n");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "caller_id = \"+12125550100\"\ndial_mod = \"preview\"\n",
+    )
+    .unwrap();
+    run()
+        .args(["campaign", "create", "x", "--config", "bad.toml"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::starts_with(
+            "error: bad.toml: unknown setting `dial_mod` (line 2)",
+        ));
+    std::fs::write(
+        dir.path().join("loud.toml"),
+        "[abandon]\nceiling = 0.1\nwindow_hours = 24\n",
+    )
+    .unwrap();
+    run()
+        .args(["campaign", "create", "x", "--config", "loud.toml"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("abandon.ceiling: 0.1 is outside 0 to 0.03"));
+    run().args(["campaign", "create", "x"]).assert().success();
+    run()
+        .args(["campaign", "pause", "x"])
+        .assert()
+        .failure()
+        .stderr("error: cannot pause a campaign that is draft\n");
+    run()
+        .args(["user", "add", "ann", "--role", "agent", "--password-stdin"])
+        .write_stdin("short\n")
+        .assert()
+        .failure()
+        .stderr("error: the password is too short: it needs at least 8 characters\n");
+    run()
+        .args(["user", "add", "ann", "--role", "chief", "--password-stdin"])
+        .write_stdin("long enough\n")
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("unknown role 'chief'"));
+    std::fs::write(dir.path().join("s.csv"), "phone\n2125550101\n").unwrap();
+    run().args(["sample", "import", "s.csv", "--campaign", "x"]).assert().failure().stderr(
+        "error: campaign 'x' has no field of type phone; set its field configuration first (paceline campaign update)\n",
+    );
+    std::fs::write(dir.path().join("dues.toml"), CAMPAIGN.replace("agents = [\"ann\"]", "")).unwrap();
+    run()
+        .args(["campaign", "update", "x", "--config", "dues.toml"])
+        .assert()
+        .success();
+    run()
+        .args(["sample", "import", "missing.csv", "--campaign", "x"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::starts_with("error: missing.csv: No such file"));
+    let listed = json(&run().args(["user", "list", "--json"]).output().unwrap().stdout);
+    assert_eq!(listed, serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn the_demo_runs_and_a_second_run_adds_nothing() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = || paceline(&test, dir.path());
+    run()
+        .args(["demo", "--records", "2000"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2000 row(s) read").and(predicate::str::contains("demo logins")));
+    let first = json(
+        &run()
+            .args(["campaign", "show", "demo-survey", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    let added = first["records"]["new"].as_i64().unwrap();
+    assert!((1900..2000).contains(&added), "{added}");
+    run()
+        .args(["demo", "--records", "2000"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("        0 added"));
+    let second = json(
+        &run()
+            .args(["campaign", "show", "demo-survey", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(second["records"]["new"].as_i64(), Some(added));
+}
