@@ -112,7 +112,9 @@ async fn a_csv_imports_with_every_refusal_reported() {
     );
 
     let records = record::list(db, "poll", &RecordFilter::default()).await.unwrap();
-    let got: Vec<(String, Vec<String>, Option<String>, Option<String>)> = records
+    /// Key, numbers, time zone and its source of one record.
+    type Seen = (String, Vec<String>, Option<String>, Option<String>);
+    let got: Vec<Seen> = records
         .iter()
         .map(|r| {
             (
