@@ -151,7 +151,8 @@ CREATE TABLE records (
     UNIQUE (campaign_id, dedupe_key)
 );
 CREATE INDEX records_queue ON records (campaign_id, status, next_call_at, priority);
-CREATE INDEX records_agent ON records (assigned_agent_id);
+CREATE INDEX records_agent ON records (assigned_agent_id) WHERE assigned_agent_id IS NOT NULL;
+CREATE INDEX records_team ON records (assigned_team_id) WHERE assigned_team_id IS NOT NULL;
 
 CREATE TABLE record_phones (
     record_id   BIGINT NOT NULL REFERENCES records (id) ON DELETE CASCADE,

@@ -151,7 +151,8 @@ CREATE TABLE records (
     UNIQUE (campaign_id, dedupe_key)
 );
 CREATE INDEX records_queue ON records (campaign_id, status, next_call_at, priority);
-CREATE INDEX records_agent ON records (assigned_agent_id);
+CREATE INDEX records_agent ON records (assigned_agent_id) WHERE assigned_agent_id IS NOT NULL;
+CREATE INDEX records_team ON records (assigned_team_id) WHERE assigned_team_id IS NOT NULL;
 
 CREATE TABLE record_phones (
     record_id   INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
@@ -162,7 +163,7 @@ CREATE TABLE record_phones (
     region      TEXT,
     attempts    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (record_id, position)
-);
+) WITHOUT ROWID;
 CREATE INDEX record_phones_e164 ON record_phones (e164);
 
 -- Edits to a record by an agent or supervisor: one row per changed field.

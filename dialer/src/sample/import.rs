@@ -11,7 +11,6 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::Serialize;
-use sqlx::QueryBuilder;
 use tokio::sync::mpsc;
 
 use super::fields::FieldType;
@@ -22,7 +21,7 @@ use super::record::RecordStatus;
 use super::source::{Source, SourceError, SourceOptions, SourceRow};
 use crate::campaign::{self, CampaignError, CampaignStatus};
 use crate::dnc;
-use crate::store::{Db, WriteTx};
+use crate::store::{Backend, Db, WriteTx, dialect};
 use crate::with_db;
 
 /// How to import.
@@ -126,8 +125,8 @@ pub enum ImportError {
 
 /// Rows per chunk handed to the workers.
 const CHUNK_ROWS: usize = 8192;
-/// Records per INSERT statement (13 parameters each, well under SQLite's 32766).
-const INSERT_ROWS: usize = 1000;
+/// Records per INSERT statement.
+const INSERT_ROWS: usize = 4096;
 
 /// A chunk of prepared rows, in file order.
 type PreparedChunk = Vec<Result<PreparedRow, Vec<Issue>>>;
@@ -165,12 +164,11 @@ pub async fn import_file(
     })?;
     let encoding_note = source.encoding_note();
     let dnc_screen = dnc::screen_for(db, campaign.id).await?;
-    let existing = existing_keys(db, campaign.id).await?;
     let previously_imported_at = previous_import(db, campaign.id, &file_hash).await?;
 
-    // Reading and preparing run on a thread of their own (preparing on rayon's workers) while
-    // this task screens and stores the chunks that are ready.
-    let (sender, mut receiver) = mpsc::channel::<Result<PreparedChunk, SourceError>>(4);
+    // Three stages overlap: reading and preparing (on rayon's workers), screening (one thread,
+    // as duplicates depend on every earlier row) and storing (this task and the database).
+    let (prepared_tx, prepared_rx) = mpsc::channel::<Result<PreparedChunk, SourceError>>(4);
     let default_zone = campaign.settings.default_time_zone;
     let reader = std::thread::spawn(move || {
         let mut source = source;
@@ -187,12 +185,12 @@ pub async fn import_file(
                 Ok(0) => return,
                 Ok(_) => {
                     let prepared: PreparedChunk = rows.par_iter().map(|row| prepare(&ctx, row)).collect();
-                    if sender.blocking_send(Ok(prepared)).is_err() {
+                    if prepared_tx.blocking_send(Ok(prepared)).is_err() {
                         return;
                     }
                 }
                 Err(e) => {
-                    let _ = sender.blocking_send(Err(e));
+                    let _ = prepared_tx.blocking_send(Err(e));
                     return;
                 }
             }
@@ -200,21 +198,42 @@ pub async fn import_file(
     });
 
     let rejects_path = options.rejects.clone().unwrap_or_else(|| default_rejects_path(path));
-    let mut rejects = RejectWriter::new(&rejects_path)?;
-    let mut screen = Screen {
-        existing,
-        in_file: HashMap::new(),
-        dnc: dnc_screen,
-        counts: Counts::default(),
-    };
+    let rejects = RejectWriter::new(&rejects_path)?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let mut screener: Option<std::thread::JoinHandle<Screened>> = None;
 
-    let outcome: Result<i64, ImportError> = with_db!(db, |pool| {
+    let outcome: Result<(i64, Screened), ImportError> = with_db!(db, |pool| {
         async {
             let mut tx = pool.begin_write().await?;
+            // No other import may add to this campaign until we commit, so the keys read now
+            // are all there will be, and ids can be handed out without asking back.
+            if let Some(lock) = dialect::lock_campaign(db.backend()) {
+                sqlx::query(lock).bind(campaign.id).execute(&mut *tx).await?;
+            }
+            let keys: Vec<(i64, String)> = sqlx::query_as("SELECT id, dedupe_key FROM records WHERE campaign_id = $1")
+                .bind(campaign.id)
+                .fetch_all(&mut *tx)
+                .await?;
+            let screen = Screen {
+                existing: keys
+                    .into_iter()
+                    .map(|(id, key)| (xxhash_rust::xxh3::xxh3_128(key.as_bytes()), id))
+                    .collect(),
+                in_file: HashMap::new(),
+                dnc: dnc_screen,
+                counts: Counts::default(),
+            };
+            let (batches_tx, mut batches) = mpsc::channel::<Result<StoreBatch, ImportError>>(2);
+            screener = Some(std::thread::spawn(move || {
+                screen_stage(screen, rejects, prepared_rx, batches_tx)
+            }));
+            let mut next_id: i64 = match dialect::max_id(db.backend(), "records") {
+                Some(sql) => sqlx::query_scalar::<_, i64>(sql).fetch_one(&mut *tx).await? + 1,
+                None => 0,
+            };
             let import_id: i64 = sqlx::query_scalar(
                 "INSERT INTO imports (campaign_id, file_name, file_hash, rows_read, inserted, duplicates, do_not_call,
                     invalid, numbers_dropped, user_id, started_at, finished_at)
@@ -227,29 +246,17 @@ pub async fn import_file(
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;
-            let mut batch: Vec<PreparedRow> = Vec::with_capacity(INSERT_ROWS);
-            while let Some(chunk) = receiver.recv().await {
-                for prepared in chunk? {
-                    screen.counts.rows_read += 1;
-                    match screen.admit(prepared) {
-                        Ok(row) => {
-                            rejects.write_all(&row.dropped)?;
-                            batch.push(row);
-                        }
-                        Err(issues) => rejects.write_all(&issues)?,
-                    }
-                    if batch.len() == INSERT_ROWS {
-                        let inserted = insert_batch!(tx, campaign.id, import_id, at, &batch);
-                        screen.settle(&batch, inserted, &mut rejects)?;
-                        batch.clear();
-                    }
-                }
+            while let Some(batch) = batches.recv().await {
+                let batch = batch?;
+                insert_batch!(tx, db.backend(), next_id, campaign.id, import_id, at, batch);
             }
-            if !batch.is_empty() {
-                let inserted = insert_batch!(tx, campaign.id, import_id, at, &batch);
-                screen.settle(&batch, inserted, &mut rejects)?;
-            }
-            let c = &screen.counts;
+            // The screen has sent everything, so its thread is ending.
+            let mut screened = screener
+                .take()
+                .expect("started above")
+                .join()
+                .expect("the screen does not panic");
+            let c = &screened.counts;
             sqlx::query(
                 "UPDATE imports SET rows_read = $1, inserted = $2, duplicates = $3, do_not_call = $4, invalid = $5,
                     numbers_dropped = $6, finished_at = $7 WHERE id = $8",
@@ -266,22 +273,27 @@ pub async fn import_file(
             .await?;
             // The reject file is complete before the records are committed, so a failure to
             // write it stores nothing.
-            rejects.finish()?;
+            if let Err(e) = screened.rejects.finish() {
+                screened.rejects.discard();
+                return Err(e);
+            }
             tx.commit().await?;
-            Ok(import_id)
+            Ok((import_id, screened))
         }
         .await
     });
-    drop(receiver);
     let _ = reader.join();
-    let import_id = match outcome {
-        Ok(id) => id,
+    let (import_id, screened) = match outcome {
+        Ok(done) => done,
         Err(e) => {
-            rejects.discard();
+            // Whatever stage failed, the others stop when their channels close.
+            if let Some(Ok(mut screened)) = screener.map(|s| s.join()) {
+                screened.rejects.discard();
+            }
             return Err(e);
         }
     };
-    let c = screen.counts;
+    let c = screened.counts;
     Ok(ImportSummary {
         import_id,
         rows_read: c.rows_read,
@@ -291,62 +303,185 @@ pub async fn import_file(
         do_not_call: c.do_not_call,
         invalid: c.invalid,
         numbers_dropped: c.numbers_dropped,
-        rejects: rejects.written.then_some(rejects_path),
+        rejects: screened.rejects.written.then_some(rejects_path),
         encoding_note,
         previously_imported_at,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Inserts a batch of records and their numbers inside the open transaction `$tx`; evaluates
-/// to the keys that were stored (a key missing was stored meanwhile by a concurrent import).
+/// What the screen hands back when the file is done.
+struct Screened {
+    counts: Counts,
+    rejects: RejectWriter,
+}
+
+/// Admitted rows, ready to store: the documents refer to records by their place in the batch,
+/// as ids are handed out only when the batch is stored.
+struct StoreBatch {
+    rows: usize,
+    records: String,
+    phones: String,
+}
+
+/// The screening stage: takes prepared chunks in file order, screens each row, writes refusals
+/// to the reject file and sends admitted rows on as batches. Ends when the chunks end, a
+/// chunk is an error, or the storing side hangs up.
+fn screen_stage(
+    mut screen: Screen,
+    mut rejects: RejectWriter,
+    mut chunks: mpsc::Receiver<Result<PreparedChunk, SourceError>>,
+    batches: mpsc::Sender<Result<StoreBatch, ImportError>>,
+) -> Screened {
+    let mut batch: Vec<PreparedRow> = Vec::with_capacity(INSERT_ROWS);
+    let send = |batch: &mut Vec<PreparedRow>, counts: &mut Counts| {
+        counts.inserted += batch.len() as u64;
+        let (records, phones) = batch_documents(batch);
+        let sent = batches.blocking_send(Ok(StoreBatch {
+            rows: batch.len(),
+            records,
+            phones,
+        }));
+        batch.clear();
+        sent.is_ok()
+    };
+    let failed = |error: ImportError| {
+        let _ = batches.blocking_send(Err(error));
+    };
+    while let Some(chunk) = chunks.blocking_recv() {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                failed(e.into());
+                return Screened {
+                    counts: screen.counts,
+                    rejects,
+                };
+            }
+        };
+        for prepared in chunk {
+            screen.counts.rows_read += 1;
+            let written = match screen.admit(prepared) {
+                Ok(row) => {
+                    let written = rejects.write_all(&row.dropped);
+                    batch.push(row);
+                    written
+                }
+                Err(issues) => rejects.write_all(&issues),
+            };
+            if let Err(e) = written {
+                failed(e);
+                return Screened {
+                    counts: screen.counts,
+                    rejects,
+                };
+            }
+            if batch.len() == INSERT_ROWS && !send(&mut batch, &mut screen.counts) {
+                return Screened {
+                    counts: screen.counts,
+                    rejects,
+                };
+            }
+        }
+    }
+    if !batch.is_empty() {
+        send(&mut batch, &mut screen.counts);
+    }
+    Screened {
+        counts: screen.counts,
+        rejects,
+    }
+}
+
+/// Stores a batch of records and their numbers inside the open transaction `$tx`, with ids
+/// from the counter `$next_id` (SQLite, under its write lock) or the table's sequence
+/// (PostgreSQL). The batch travels as one JSON document per table, which the database
+/// unpacks itself: binding a dozen values per row costs more than the insert.
 /// A macro because the transaction's type differs per backend.
 macro_rules! insert_batch {
-    ($tx:ident, $campaign_id:expr, $import_id:expr, $at:expr, $batch:expr) => {{
-        let (campaign_id, import_id, at, batch): (i64, i64, DateTime<Utc>, &[PreparedRow]) =
-            ($campaign_id, $import_id, $at, $batch);
-        let mut records = QueryBuilder::new(
-            "INSERT INTO records (campaign_id, dedupe_key, import_id, source_row, status, priority, time_zone,
-                time_zone_source, fields, created_at, updated_at) ",
-        );
-        records.push_values(batch, |mut b, row| {
-            b.push_bind(campaign_id)
-                .push_bind(row.key.as_str())
-                .push_bind(import_id)
-                .push_bind(row.row as i64)
-                .push_bind(RecordStatus::New.as_str())
-                .push_bind(0_i64)
-                .push_bind(row.zones.0.to_stored())
-                .push_bind(row.zones.1.as_str())
-                .push_bind(sqlx::types::Json(&*row.fields))
-                .push_bind(at)
-                .push_bind(at);
-        });
-        records.push(" ON CONFLICT (campaign_id, dedupe_key) DO NOTHING RETURNING id, dedupe_key");
-        let stored: Vec<(i64, String)> = records.build_query_as().fetch_all(&mut *$tx).await?;
-        let ids: HashMap<&str, i64> = stored.iter().map(|(id, key)| (key.as_str(), *id)).collect();
-        let phones: Vec<(i64, usize, &super::prepare::PreparedPhone)> = batch
-            .iter()
-            .filter_map(|row| ids.get(row.key.as_str()).map(|id| (*id, row)))
-            .flat_map(|(id, row)| row.phones.iter().enumerate().map(move |(p, phone)| (id, p, phone)))
-            .collect();
-        for part in phones.chunks(INSERT_ROWS * 2) {
-            let mut numbers =
-                QueryBuilder::new("INSERT INTO record_phones (record_id, position, field, e164, number_type, region) ");
-            numbers.push_values(part, |mut b, (id, position, phone)| {
-                b.push_bind(*id)
-                    .push_bind(*position as i64)
-                    .push_bind(phone.field.as_str())
-                    .push_bind(phone.number.e164.as_str())
-                    .push_bind(phone.number.number_type.as_str())
-                    .push_bind(phone.number.region.as_deref());
-            });
-            numbers.build().execute(&mut *$tx).await?;
-        }
-        stored.into_iter().map(|(_, key)| key).collect::<HashSet<String>>()
+    ($tx:ident, $backend:expr, $next_id:ident, $campaign_id:expr, $import_id:expr, $at:expr, $batch:expr) => {{
+        let (backend, campaign_id, import_id, at, batch): (Backend, i64, i64, DateTime<Utc>, StoreBatch) =
+            ($backend, $campaign_id, $import_id, $at, $batch);
+        let ids: Vec<i64> = match dialect::reserve_ids(backend, "records") {
+            Some(sql) => {
+                sqlx::query_scalar(sql)
+                    .bind(batch.rows as i64)
+                    .fetch_all(&mut *$tx)
+                    .await?
+            }
+            None => {
+                let first = $next_id;
+                $next_id += batch.rows as i64;
+                vec![first]
+            }
+        };
+        let ids = dialect::ids_param(backend, &ids);
+        sqlx::query(dialect::insert_records_from_json(backend))
+            .bind(batch.records)
+            .bind(campaign_id)
+            .bind(import_id)
+            .bind(at)
+            .bind(RecordStatus::New.as_str())
+            .bind(&ids)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(dialect::insert_phones_from_json(backend))
+            .bind(batch.phones)
+            .bind(&ids)
+            .execute(&mut *$tx)
+            .await?;
     }};
 }
 use insert_batch;
+
+/// The JSON documents (records, phones) that carry a batch to the database. A record is
+/// `[n, key, source_row, tz, tz_source, fields]` and a number `[n, position, field, e164,
+/// number_type, region]`, where `n` is the record's place in the batch: arrays, because the
+/// database picks an array's element by index faster than an object's by name.
+fn batch_documents(batch: &[PreparedRow]) -> (String, String) {
+    type RecordDoc<'a> = (
+        usize,
+        &'a str,
+        u64,
+        String,
+        &'static str,
+        &'a serde_json::value::RawValue,
+    );
+    type PhoneDoc<'a> = (usize, usize, &'a str, &'a str, &'static str, Option<&'a str>);
+    let records: Vec<RecordDoc<'_>> = batch
+        .iter()
+        .enumerate()
+        .map(|(n, row)| {
+            (
+                n,
+                row.key.as_str(),
+                row.row,
+                row.zones.0.to_stored(),
+                row.zones.1.as_str(),
+                &*row.fields,
+            )
+        })
+        .collect();
+    let phones: Vec<PhoneDoc<'_>> = batch
+        .iter()
+        .enumerate()
+        .flat_map(|(n, row)| {
+            row.phones.iter().enumerate().map(move |(position, phone)| {
+                (
+                    n,
+                    position,
+                    phone.field.as_str(),
+                    phone.number.e164.as_str(),
+                    phone.number.number_type.as_str(),
+                    phone.number.region.as_deref(),
+                )
+            })
+        })
+        .collect();
+    let records = serde_json::to_string(&records).expect("plain data serialises");
+    let phones = serde_json::to_string(&phones).expect("plain data serialises");
+    (records, phones)
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 struct Counts {
@@ -424,32 +559,6 @@ impl Screen {
         self.counts.numbers_dropped += row.dropped.len() as u64;
         self.in_file.insert(row.key_hash, row.row);
         Ok(row)
-    }
-
-    /// Accounts for a stored batch; rows whose key was not stored lost a race with another
-    /// import and are reported as duplicates.
-    fn settle(
-        &mut self,
-        batch: &[PreparedRow],
-        stored: HashSet<String>,
-        rejects: &mut RejectWriter,
-    ) -> Result<(), ImportError> {
-        self.counts.inserted += stored.len() as u64;
-        for row in batch.iter().filter(|r| !stored.contains(&r.key)) {
-            self.counts.duplicates_in_campaign += 1;
-            rejects.write_all(&[Issue {
-                row: row.row,
-                column: String::new(),
-                value: String::new(),
-                reason: format!(
-                    "already in the campaign (same key {}), stored by another import meanwhile",
-                    show_key(&row.key)
-                ),
-                action: IssueAction::Rejected,
-                kind: IssueKind::Duplicate,
-            }])?;
-        }
-        Ok(())
     }
 }
 
@@ -558,19 +667,6 @@ fn hash_file(path: &Path) -> Result<String, ImportError> {
         hasher.update(&buffer[..n]);
     }
     Ok(format!("xxh3-128:{:032x}", hasher.digest128()))
-}
-
-async fn existing_keys(db: &Db, campaign_id: i64) -> Result<HashMap<u128, i64>, ImportError> {
-    let keys: Vec<(i64, String)> = with_db!(db, |pool| {
-        sqlx::query_as("SELECT id, dedupe_key FROM records WHERE campaign_id = $1")
-            .bind(campaign_id)
-            .fetch_all(pool)
-            .await?
-    });
-    Ok(keys
-        .into_iter()
-        .map(|(id, key)| (xxhash_rust::xxh3::xxh3_128(key.as_bytes()), id))
-        .collect())
 }
 
 async fn previous_import(db: &Db, campaign_id: i64, file_hash: &str) -> Result<Option<DateTime<Utc>>, ImportError> {

@@ -108,7 +108,9 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // Statement journals (kept while a multi-row statement may still fail) stay in memory.
+            .pragma("temp_store", "memory");
         // Every connection to ":memory:" is its own database, so a memory store gets one.
         let max = if in_memory { 1 } else { 4 };
         let pool = SqlitePoolOptions::new()
@@ -175,6 +177,94 @@ impl WriteTx for PgPool {
     type Database = Postgres;
     async fn begin_write(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         self.begin().await
+    }
+}
+
+/// The SQL that differs between the backends, kept here in one place.
+pub mod dialect {
+    use super::Backend;
+
+    /// Locks a campaign's row until the transaction ends, keeping other writers of the same
+    /// campaign waiting (PostgreSQL); `None` for SQLite, whose write transaction already
+    /// excludes every other writer. Binds the campaign id as `$1`.
+    pub fn lock_campaign(backend: Backend) -> Option<&'static str> {
+        match backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("SELECT id FROM campaigns WHERE id = $1 FOR UPDATE"),
+        }
+    }
+
+    /// The highest id of a table, to count new ids from while holding SQLite's write lock;
+    /// `None` for PostgreSQL, which hands out ids from the table's sequence instead.
+    pub fn max_id(backend: Backend, table: &'static str) -> Option<&'static str> {
+        match (backend, table) {
+            (Backend::Sqlite, "records") => Some("SELECT COALESCE(MAX(id), 0) FROM records"),
+            _ => None,
+        }
+    }
+
+    /// Inserts records from a JSON array (`$1`: `[n, key, source_row, tz, tz_source, fields]`
+    /// each) into campaign `$2` for import `$3` at `$4` with status `$5` and ids from `$6`, made by
+    /// [`ids_param`].
+    pub fn insert_records_from_json(backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => {
+                "INSERT OR ROLLBACK INTO records (id, campaign_id, dedupe_key, import_id, source_row, status, priority, time_zone,
+                    time_zone_source, fields, created_at, updated_at)
+                 SELECT CAST($6 AS INTEGER) + (j.value ->> 0), $2, j.value ->> 1, $3, j.value ->> 2, $5, 0,
+                    j.value ->> 3, j.value ->> 4, j.value -> 5, $4, $4
+                 FROM jsonb_each($1) AS j"
+            }
+            Backend::Postgres => {
+                "INSERT INTO records (id, campaign_id, dedupe_key, import_id, source_row, status, priority, time_zone,
+                    time_zone_source, fields, created_at, updated_at)
+                 SELECT ($6::text::bigint[])[(r ->> 0)::int + 1], $2, r ->> 1, $3, (r ->> 2)::bigint, $5, 0, r ->> 3,
+                    r ->> 4, r -> 5, $4, $4
+                 FROM jsonb_array_elements($1::jsonb) AS r"
+            }
+        }
+    }
+
+    /// Inserts record phones from a JSON array (`$1`: `[n, position, field, e164, number_type,
+    /// region]` each), `n` being the record's place in its batch; `$2` the batch's ids as for
+    /// [`insert_records_from_json`].
+    pub fn insert_phones_from_json(backend: Backend) -> &'static str {
+        match backend {
+            Backend::Sqlite => {
+                "INSERT OR ROLLBACK INTO record_phones (record_id, position, field, e164, number_type, region)
+                 SELECT CAST($2 AS INTEGER) + (j.value ->> 0), j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4,
+                    j.value ->> 5
+                 FROM jsonb_each($1) AS j"
+            }
+            Backend::Postgres => {
+                "INSERT INTO record_phones (record_id, position, field, e164, number_type, region)
+                 SELECT ($2::text::bigint[])[(p ->> 0)::int + 1], (p ->> 1)::int, p ->> 2, p ->> 3, p ->> 4, p ->> 5
+                 FROM jsonb_array_elements($1::jsonb) AS p"
+            }
+        }
+    }
+
+    /// The ids of a batch as one text parameter, the same Rust type for both backends: on
+    /// SQLite the first id (record `n` takes first + n, as ids are counted under the write
+    /// lock); on PostgreSQL the reserved ids as an array literal.
+    pub fn ids_param(backend: Backend, ids: &[i64]) -> String {
+        match backend {
+            Backend::Sqlite => ids.first().copied().unwrap_or(0).to_string(),
+            Backend::Postgres => {
+                let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+                format!("{{{}}}", listed.join(","))
+            }
+        }
+    }
+
+    /// Reserves `$1` new ids of a table from its sequence (PostgreSQL); `None` for SQLite.
+    pub fn reserve_ids(backend: Backend, table: &'static str) -> Option<&'static str> {
+        match (backend, table) {
+            (Backend::Postgres, "records") => {
+                Some("SELECT nextval(pg_get_serial_sequence('records', 'id')) FROM generate_series(1, $1)")
+            }
+            _ => None,
+        }
     }
 }
 

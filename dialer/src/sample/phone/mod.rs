@@ -1,6 +1,8 @@
 //! Phone numbers: any way people write them, normalised to E.164 with the `phonenumber` crate
 //! (libphonenumber's metadata), fully validated, with their country and type.
 
+mod rules;
+
 use std::fmt;
 
 use phonenumber::country::Id;
@@ -182,15 +184,9 @@ impl PhoneNormalizer {
     fn classify(&self, number: &PhoneNumber) -> Result<Normalized, PhoneError> {
         let code = number.code().value();
         let national = number.national().to_string();
-        let invalid = || {
-            let region = number.metadata(&DATABASE).map(|m| m.id().to_string());
-            let region = region.or_else(|| (code == self.calling_code).then(|| self.country_code.clone()));
-            PhoneError::Invalid(region.unwrap_or_else(|| format!("country code +{code}")))
-        };
-        // `number_type` finds the metadata and matches the number against every type's
-        // pattern once: Unknown means libphonenumber deems it invalid.
-        let number_type = match number.number_type(&DATABASE) {
-            Type::Unknown => return Err(invalid()),
+        let (region, kind) = rules::classify(code, &national);
+        let region = region.filter(|id| id != "001");
+        let number_type = match kind {
             Type::PremiumRate => return Err(PhoneError::PremiumRate),
             Type::FixedLine => NumberType::FixedLine,
             Type::Mobile => NumberType::Mobile,
@@ -202,16 +198,12 @@ impl PhoneNormalizer {
             Type::Pager => NumberType::Pager,
             Type::Uan => NumberType::Uan,
             Type::Voicemail => NumberType::Voicemail,
-            _ => return Err(invalid()),
-        };
-        // Most country codes belong to one region; only shared codes (+1, +7, +44...) need the
-        // metadata search again to tell which.
-        let region = match DATABASE.region(&code) {
-            Some(regions) if regions.len() == 1 && regions[0] != "001" => Some(regions[0].to_string()),
-            _ => number
-                .metadata(&DATABASE)
-                .map(|m| m.id().to_string())
-                .filter(|id| id != "001"),
+            _ => {
+                let region = region.or_else(|| (code == self.calling_code).then(|| self.country_code.clone()));
+                return Err(PhoneError::Invalid(
+                    region.unwrap_or_else(|| format!("country code +{code}")),
+                ));
+            }
         };
         let e164 = format!("+{code}{national}");
         let digits = e164[1..].parse().map_err(|_| PhoneError::TooLong)?;
