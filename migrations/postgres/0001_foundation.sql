@@ -164,7 +164,9 @@ CREATE TABLE record_phones (
     attempts    BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (record_id, position)
 );
-CREATE INDEX record_phones_e164 ON record_phones (e164);
+-- No index on e164 yet: nothing looks records up by number, and on a 1M-row import that
+-- random-order index cost more than the rest of record_phones together (see BENCHMARKS.md).
+-- Inbound caller look-up adds it when it needs it.
 
 -- Edits to a record by an agent or supervisor: one row per changed field.
 CREATE TABLE record_edits (
