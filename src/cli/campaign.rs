@@ -12,7 +12,7 @@ use crate::output::{self, or_dash};
 
 #[derive(Debug, Subcommand)]
 pub enum CampaignCommand {
-    /// Creates a draft campaign, with settings from a TOML file (see docs/campaign.md).
+    /// Creates a draft campaign, with settings from a TOML file (see docs/campaign-settings.md).
     Create {
         /// Unique name.
         name: String,
