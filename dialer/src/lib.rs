@@ -7,6 +7,8 @@
 //! - [`sample`]: the records of a campaign: field configuration, import, edits, assignment.
 //! - [`dnc`]: do-not-call lists.
 //! - [`disposition`] and [`attempt`]: how calls end and what that does to a record.
+//! - [`telephony`]: the boundary to a telephone switch (the simulator, later SIP).
+//! - [`pacer`]: how many numbers to dial now (pure).
 //! - [`clock`] and [`events`]: the one clock and the one event stream everything shares.
 //!
 //! Pure logic (state machines, checks, calling hours) is plain functions over plain types;
@@ -19,8 +21,10 @@ pub mod clock;
 pub mod disposition;
 pub mod dnc;
 pub mod events;
+pub mod pacer;
 pub mod sample;
 pub mod store;
+pub mod telephony;
 pub mod users;
 
 pub use store::Db;
