@@ -9,6 +9,10 @@
 //! Strategies: progressive (one dial per ready agent), fixed-ratio (dial level = 1 / person
 //! share, no feedback), VICIdial's adaptive dial level (the benchmark baseline) and predictive
 //! (ours); see [`StrategyName`].
+//!
+//! - [`estimate`]: the online estimators strategies learn from (person share, durations).
+
+pub mod estimate;
 
 use std::fmt;
 use std::str::FromStr;
