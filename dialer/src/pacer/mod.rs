@@ -11,8 +11,10 @@
 //! (ours); see [`StrategyName`].
 //!
 //! - [`estimate`]: the online estimators strategies learn from (person share, durations).
+//! - [`simple`]: the progressive and fixed-ratio baselines.
 
 pub mod estimate;
+pub mod simple;
 
 use std::fmt;
 use std::str::FromStr;
