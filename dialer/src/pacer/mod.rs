@@ -12,9 +12,11 @@
 //!
 //! - [`estimate`]: the online estimators strategies learn from (person share, durations).
 //! - [`simple`]: the progressive and fixed-ratio baselines.
+//! - [`vicidial`]: VICIdial's adaptive dial level, the benchmark's baseline.
 
 pub mod estimate;
 pub mod simple;
+pub mod vicidial;
 
 use std::fmt;
 use std::str::FromStr;
