@@ -6,6 +6,8 @@
 //! pool through [`with_db!`](crate::with_db). SQL that only one backend speaks stays in this
 //! module (see [`WriteTx`]).
 
+pub mod direct;
+pub mod sql;
 #[cfg(feature = "testing")]
 pub mod testing;
 
