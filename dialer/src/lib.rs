@@ -9,7 +9,9 @@
 //! - [`disposition`] and [`attempt`]: how calls end and what that does to a record.
 //! - [`telephony`]: the boundary to a telephone switch (the simulator, later SIP).
 //! - [`pacer`]: how many numbers to dial now (pure).
-//! - [`sim`]: the call simulator: scenarios, call fates and a simulated switch in virtual time.
+//! - [`runtime`]: the campaign runtime that turns running campaigns into calls.
+//! - [`sim`]: the call simulator: scenarios, call fates, a simulated switch in virtual time,
+//!   simulated agents, and runs measured end to end.
 //! - [`clock`] and [`events`]: the one clock and the one event stream everything shares.
 //!
 //! Pure logic (state machines, checks, calling hours) is plain functions over plain types;
@@ -23,6 +25,7 @@ pub mod disposition;
 pub mod dnc;
 pub mod events;
 pub mod pacer;
+pub mod runtime;
 pub mod sample;
 pub mod sim;
 pub mod store;

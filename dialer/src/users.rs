@@ -242,6 +242,63 @@ fn hash_password(password: &str) -> Result<String, UserError> {
         .map_err(|e| UserError::Hash(e.to_string()))
 }
 
+/// Creates many agents who share one password and one team (a training room, a simulated
+/// call centre) in one transaction; the password is hashed once. Returns their ids in order.
+pub async fn add_agent_batch(
+    db: &Db,
+    logins: &[(String, String)],
+    password: &str,
+    team: &str,
+    at: DateTime<Utc>,
+) -> Result<Vec<UserId>, UserError> {
+    for (login, name) in logins {
+        check_login(login)?;
+        if name.trim().is_empty() {
+            return Err(UserError::EmptyDisplayName);
+        }
+    }
+    let hash = hash_password(password)?;
+    with_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let team_id: Option<i64> = sqlx::query_scalar("SELECT id FROM teams WHERE name = $1")
+            .bind(team)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(team_id) = team_id else {
+            return Err(UserError::UnknownTeam(team.to_string()));
+        };
+        let mut ids = Vec::with_capacity(logins.len());
+        for (login, name) in logins {
+            let inserted = sqlx::query_scalar::<_, i64>(
+                "INSERT INTO users (login, display_name, password_hash, active, created_at, password_changed_at)
+                 VALUES ($1, $2, $3, TRUE, $4, $4) RETURNING id",
+            )
+            .bind(login)
+            .bind(name.trim())
+            .bind(&hash)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await;
+            let id = match inserted {
+                Err(e) if is_unique_violation(&e) => return Err(UserError::DuplicateLogin(login.clone())),
+                other => other?,
+            };
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, 'agent')")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO team_members (team_id, user_id) VALUES ($1, $2)")
+                .bind(team_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    })
+}
+
 /// Creates a user with roles, teams and skills in one transaction.
 pub async fn add_user(db: &Db, new: &NewUser, at: DateTime<Utc>) -> Result<User, UserError> {
     check_login(&new.login)?;

@@ -1,19 +1,40 @@
-//! The agent pool on a real store (SQLite, or PostgreSQL with PACELINE_TEST_DATABASE_URL):
-//! transitions are stored before they are published, the pool is rebuilt from the store, and
-//! no sequence of commands reaches an illegal state or loses an agent.
+//! The agent pool inside the runtime, on a real store (SQLite, or PostgreSQL with
+//! PACELINE_TEST_DATABASE_URL): every transition is stored before it is published, the pool is
+//! rebuilt from the store, a second dialer process cannot overwrite an agent it has not seen
+//! change, and no sequence of commands reaches an illegal state or loses an agent.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use paceline_dialer::Db;
-use paceline_dialer::agent::pool::history;
-use paceline_dialer::agent::{AgentPool, AgentState, AgentStatus, CallId, Command, PoolError, StateKind};
+use paceline_dialer::agent::store::{history, load_all};
+use paceline_dialer::agent::{AgentState, AgentStatus, Command, PoolError, StateKind};
 use paceline_dialer::clock::ManualClock;
 use paceline_dialer::events::{Event, EventBus};
+use paceline_dialer::runtime::{Engine, EngineConfig, EngineError};
+use paceline_dialer::sim::scenario::Scenario;
+use paceline_dialer::sim::switch::SimSwitch;
+use paceline_dialer::sim::world::World;
 use paceline_dialer::store::testing::TestDb;
 use paceline_dialer::users::{self, NewUser, Role};
 use proptest::prelude::*;
+
+const WORLD: &str = r#"
+name = "desk"
+hours = 1
+abandon_target = 0.03
+window_hours = 24
+connect_grace_s = 2.0
+[agents]
+count = 1
+wrap_up_s = { dist = "fixed", value = 10 }
+[outcomes]
+no_answer = 1.0
+[talk_time_s]
+dist = "fixed"
+value = 60
+"#;
 
 async fn agent(db: &Db, login: &str) -> i64 {
     let new = NewUser {
@@ -28,11 +49,19 @@ async fn agent(db: &Db, login: &str) -> i64 {
 }
 
 fn clock() -> ManualClock {
-    ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap())
+    ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 23, 14, 0, 0).unwrap())
 }
 
-fn call(n: u8) -> CallId {
-    CallId(format!("call-{n}"))
+async fn engine(db: &Db, clock: &ManualClock, node: &str, events: EventBus) -> Engine<SimSwitch> {
+    let scenario = Arc::new(Scenario::from_toml(WORLD, "desk.toml").unwrap());
+    let switch = SimSwitch::new(World::new(scenario, 1), clock.clone());
+    let config = EngineConfig {
+        node: node.into(),
+        ..EngineConfig::default()
+    };
+    Engine::start(db.clone(), switch, Arc::new(clock.clone()), events, config)
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -42,46 +71,50 @@ async fn transitions_are_stored_published_and_survive_a_restart() {
     let clock = clock();
     let events = EventBus::default();
     let mut feed = events.subscribe();
-    let pool = AgentPool::load(test.db.clone(), Arc::new(clock.clone()), events)
-        .await
-        .unwrap();
+    let mut one = engine(&test.db, &clock, "node-1", events).await;
 
-    for command in [
-        Command::LogIn,
-        Command::GoReady,
-        Command::Reserve { call: call(1) },
-        Command::Connect { call: call(1) },
-    ] {
-        clock.advance(Duration::seconds(5));
-        pool.apply(ann, command).await.unwrap();
-    }
-    let Event::AgentState(first) = feed.recv().await.unwrap();
+    one.log_in(ann, None).await.unwrap();
+    clock.advance(Duration::seconds(5));
+    one.go_ready(ann).await.unwrap();
+    clock.advance(Duration::seconds(5));
+    one.go_not_ready(ann, "training").await.unwrap();
+    assert!(one.switch().is_connected(ann), "log-in opens the standing connection");
+
+    let Event::AgentState(first) = feed.recv().await.unwrap() else {
+        panic!("an agent event")
+    };
     assert_eq!(
         (first.seq, first.from.kind(), first.to.kind()),
         (1, StateKind::LoggedOut, StateKind::NotReady)
     );
+    // Each command was committed before it returned: the store has it already.
+    let stored = load_all(&test.db).await.unwrap();
+    assert_eq!(
+        stored[0].status.state,
+        AgentState::NotReady {
+            reason: "training".into()
+        }
+    );
+    assert_eq!(stored[0].seq, 3);
+    assert_eq!(stored[0].since, Utc.with_ymd_and_hms(2026, 11, 23, 14, 0, 10).unwrap());
 
-    // A new pool (a restarted process) finds the agent on the call.
-    let reloaded = AgentPool::load(test.db.clone(), Arc::new(clock.clone()), EventBus::default())
-        .await
-        .unwrap();
-    let view = reloaded.view(ann).await.unwrap();
-    assert_eq!(view.status.state, AgentState::OnCall { call: call(1) });
-    assert_eq!(view.seq, 4);
-    assert_eq!(view.since, Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 20).unwrap());
-
+    // A restarted process finds the agent's standing connection gone, and signs them out.
+    clock.advance(Duration::seconds(5));
+    drop(one);
+    let two = engine(&test.db, &clock, "node-1", EventBus::default()).await;
+    assert_eq!(two.pool().view(ann).unwrap().status.state, AgentState::LoggedOut);
     let trail = history(&test.db, ann).await.unwrap();
-    let kinds: Vec<(&str, &str)> = trail
+    let kinds: Vec<(&str, &str, &str)> = trail
         .iter()
-        .map(|c| (c.from_state.as_str(), c.to_state.as_str()))
+        .map(|c| (c.command.as_str(), c.from_state.as_str(), c.to_state.as_str()))
         .collect();
     assert_eq!(
         kinds,
         [
-            ("logged_out", "not_ready"),
-            ("not_ready", "ready"),
-            ("ready", "reserved"),
-            ("reserved", "on_call")
+            ("log_in", "logged_out", "not_ready"),
+            ("go_ready", "not_ready", "ready"),
+            ("go_not_ready", "ready", "not_ready"),
+            ("force_log_out", "not_ready", "logged_out"),
         ]
     );
 }
@@ -90,31 +123,29 @@ async fn transitions_are_stored_published_and_survive_a_restart() {
 async fn illegal_commands_change_nothing_and_name_the_problem() {
     let test = TestDb::new().await;
     let ann = agent(&test.db, "ann").await;
-    let bob = agent(&test.db, "bob").await;
-    let pool = AgentPool::load(test.db.clone(), Arc::new(clock()), EventBus::default())
-        .await
-        .unwrap();
-    let err = pool.apply(ann, Command::GoReady).await.unwrap_err();
+    let clock = clock();
+    let mut engine = engine(&test.db, &clock, "node-1", EventBus::default()).await;
+    let err = engine.go_ready(ann).await.unwrap_err();
+    assert_eq!(err.to_string(), format!("agent {ann} is not logged in"));
+    engine.log_in(ann, None).await.unwrap();
+    let err = engine.log_in(ann, None).await.unwrap_err();
+    assert_eq!(err.to_string(), format!("agent {ann}: cannot log_in while not_ready"));
+    let err = engine.go_not_ready(ann, "  ").await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        format!("agent {ann}: cannot go_ready while logged_out")
+        format!("agent {ann}: a not-ready reason must not be empty")
     );
-    assert_eq!(pool.view(ann).await.unwrap().seq, 0);
-    assert!(history(&test.db, ann).await.unwrap().is_empty());
-
-    for id in [ann, bob] {
-        pool.apply(id, Command::LogIn).await.unwrap();
-        pool.apply(id, Command::GoReady).await.unwrap();
-    }
-    pool.apply(ann, Command::Reserve { call: call(7) }).await.unwrap();
-    let err = pool.apply(bob, Command::Reserve { call: call(7) }).await.unwrap_err();
-    assert!(
-        matches!(err, PoolError::CallTaken { holder, .. } if holder == ann),
-        "{err}"
+    assert!(matches!(
+        engine.hang_up(ann).await.unwrap_err(),
+        EngineError::NotOnCall(_)
+    ));
+    assert_eq!(
+        history(&test.db, ann).await.unwrap().len(),
+        1,
+        "only the log-in was stored"
     );
-    assert_eq!(pool.view(bob).await.unwrap().status.state, AgentState::Ready);
 
-    let not_agent = {
+    let supervisor = {
         let new = NewUser {
             login: "sam".into(),
             display_name: "Sam".into(),
@@ -125,62 +156,65 @@ async fn illegal_commands_change_nothing_and_name_the_problem() {
         };
         users::add_user(&test.db, &new, Utc::now()).await.unwrap().id
     };
-    let err = pool.apply(not_agent, Command::LogIn).await.unwrap_err();
-    assert_eq!(err.to_string(), format!("user {not_agent} is not an agent"));
+    let err = engine.log_in(supervisor, None).await.unwrap_err();
+    assert!(
+        matches!(err, EngineError::Pool(PoolError::NotAnAgent(id)) if id == supervisor),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn an_agent_created_after_start_joins_the_pool() {
     let test = TestDb::new().await;
-    let pool = AgentPool::load(test.db.clone(), Arc::new(clock()), EventBus::default())
-        .await
-        .unwrap();
-    assert!(pool.snapshot().await.is_empty());
+    let clock = clock();
+    let mut engine = engine(&test.db, &clock, "node-1", EventBus::default()).await;
+    assert!(engine.pool().is_empty());
     let late = agent(&test.db, "late").await;
-    pool.apply(late, Command::LogIn).await.unwrap();
-    assert_eq!(pool.snapshot().await.len(), 1);
+    engine.log_in(late, None).await.unwrap();
+    assert_eq!(engine.pool().len(), 1);
 }
 
 #[tokio::test]
 async fn a_second_process_sees_a_conflict_not_a_lost_update() {
     let test = TestDb::new().await;
     let ann = agent(&test.db, "ann").await;
-    let one = AgentPool::load(test.db.clone(), Arc::new(clock()), EventBus::default())
-        .await
-        .unwrap();
-    let two = AgentPool::load(test.db.clone(), Arc::new(clock()), EventBus::default())
-        .await
-        .unwrap();
-    one.apply(ann, Command::LogIn).await.unwrap();
-    let err = two.apply(ann, Command::LogIn).await.unwrap_err();
-    assert!(matches!(err, PoolError::Conflict(id) if id == ann), "{err}");
+    let clock = clock();
+    let mut one = engine(&test.db, &clock, "node-1", EventBus::default()).await;
+    let mut two = engine(&test.db, &clock, "node-2", EventBus::default()).await;
+    one.log_in(ann, None).await.unwrap();
+    let err = two.log_in(ann, None).await.unwrap_err();
+    assert!(matches!(err, EngineError::Conflict(id) if id == ann), "{err}");
     // The loser reloaded and now agrees with the store.
-    assert_eq!(two.view(ann).await.unwrap().status.state.kind(), StateKind::NotReady);
-    two.apply(ann, Command::GoReady).await.unwrap();
+    assert_eq!(two.pool().view(ann).unwrap().status.state.kind(), StateKind::NotReady);
+    assert_eq!(history(&test.db, ann).await.unwrap().len(), 1);
 }
 
-fn any_command() -> impl Strategy<Value = Command> {
+#[derive(Debug, Clone)]
+enum Op {
+    LogIn,
+    Ready,
+    NotReady(&'static str),
+    LogOut,
+    ForceLogOut,
+}
+
+fn any_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        Just(Command::LogIn),
-        Just(Command::GoReady),
-        prop_oneof![Just("break"), Just("lunch"), Just("")].prop_map(|r| Command::GoNotReady { reason: r.into() }),
-        (0u8..3).prop_map(|n| Command::Reserve { call: call(n) }),
-        Just(Command::Release),
-        (0u8..3).prop_map(|n| Command::Connect { call: call(n) }),
-        Just(Command::HangUp),
-        Just(Command::EndWrapUp),
-        Just(Command::LogOut),
-        Just(Command::ForceLogOut),
+        Just(Op::LogIn),
+        Just(Op::Ready),
+        prop_oneof![Just("break"), Just("lunch"), Just("")].prop_map(Op::NotReady),
+        Just(Op::LogOut),
+        Just(Op::ForceLogOut),
     ]
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 16, ..ProptestConfig::default() })]
 
+    /// Whatever agents and supervisors do, in whatever order, the runtime agrees with a model
+    /// of independent state machines, and so does the store, transition for transition.
     #[test]
-    fn no_sequence_reaches_an_illegal_state_or_loses_an_agent(
-        ops in prop::collection::vec((0usize..3, any_command()), 1..60)
-    ) {
+    fn no_sequence_reaches_an_illegal_state_or_loses_an_agent(ops in prop::collection::vec((0usize..3, any_op()), 1..40)) {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let test = TestDb::new().await;
@@ -189,47 +223,51 @@ proptest! {
                 ids.push(agent(&test.db, login).await);
             }
             let clock = clock();
-            let pool = AgentPool::load(test.db.clone(), Arc::new(clock.clone()), EventBus::default()).await.unwrap();
+            let mut engine = engine(&test.db, &clock, "node-1", EventBus::default()).await;
             let mut model: HashMap<i64, AgentStatus> = ids.iter().map(|id| (*id, AgentStatus::default())).collect();
-            let mut committed: HashMap<i64, usize> = HashMap::new();
-            for (who, command) in &ops {
+            let mut stored: HashMap<i64, usize> = HashMap::new();
+            for (who, op) in &ops {
                 clock.advance(Duration::seconds(1));
                 let id = ids[*who];
-                let expected = model[&id].apply(command);
-                let held_elsewhere = match command {
-                    Command::Reserve { call } => ids.iter().any(|o| *o != id && model[o].state.call() == Some(call)),
-                    _ => false,
+                let command = match op {
+                    Op::LogIn => Command::LogIn,
+                    Op::Ready => Command::GoReady,
+                    Op::NotReady(reason) => Command::GoNotReady { reason: (*reason).into() },
+                    Op::LogOut => Command::LogOut,
+                    Op::ForceLogOut => Command::ForceLogOut,
                 };
-                match (pool.apply(id, command.clone()).await, expected) {
+                let expected = model[&id].apply(&command);
+                let got = match op {
+                    Op::LogIn => engine.log_in(id, None).await,
+                    Op::Ready => engine.go_ready(id).await,
+                    Op::NotReady(reason) => engine.go_not_ready(id, reason).await,
+                    Op::LogOut => engine.log_out(id).await,
+                    Op::ForceLogOut => engine.force_log_out(id).await,
+                };
+                match (got, expected) {
                     (Ok(change), Ok(next)) => {
-                        prop_assert!(!held_elsewhere, "a call was reserved twice");
                         prop_assert_eq!(&change.to, &next.state);
                         model.insert(id, next);
-                        *committed.entry(id).or_default() += 1;
+                        *stored.entry(id).or_default() += 1;
                     }
-                    (Err(PoolError::CallTaken { .. }), Ok(_)) => prop_assert!(held_elsewhere),
-                    (Err(PoolError::Transition { .. }), Err(_)) => {}
-                    (got, want) => prop_assert!(false, "pool said {:?}, model said {:?}", got.map(|c| c.to), want),
+                    (Err(_), Err(_)) => {}
+                    // Commands to an agent who is not logged in are refused by the runtime before
+                    // the state machine sees them.
+                    (Err(EngineError::NotLoggedIn(_)), Ok(_)) => {
+                        prop_assert_eq!(model[&id].state.kind(), StateKind::LoggedOut);
+                    }
+                    (got, want) => prop_assert!(false, "runtime said {:?}, model said {:?}", got.map(|c| c.to), want),
                 }
-                // No call is held by two agents.
-                let mut calls: Vec<&CallId> = model.values().filter_map(|s| s.state.call()).collect();
-                let before = calls.len();
-                calls.sort();
-                calls.dedup();
-                prop_assert_eq!(before, calls.len());
             }
-            // Every agent is still there, in the state the model says, in memory and in the store.
-            let reloaded = AgentPool::load(test.db.clone(), Arc::new(clock.clone()), EventBus::default()).await.unwrap();
+            let reloaded = load_all(&test.db).await.unwrap();
+            prop_assert_eq!(reloaded.len(), 3);
             for id in &ids {
-                let live = pool.view(*id).await.expect("agent lost from the pool");
-                let stored = reloaded.view(*id).await.expect("agent lost from the store");
+                let live = engine.pool().view(*id).expect("agent lost from the runtime");
+                let from_store = reloaded.iter().find(|v| v.agent == *id).expect("agent lost from the store");
                 prop_assert_eq!(&live.status, &model[id]);
-                prop_assert_eq!(&stored.status, &model[id]);
-                let trail = history(&test.db, *id).await.unwrap();
-                prop_assert_eq!(trail.len(), committed.get(id).copied().unwrap_or(0));
-                if let Some(last) = trail.last() {
-                    prop_assert_eq!(last.to_state.as_str(), model[id].state.kind().as_str());
-                }
+                prop_assert_eq!(&from_store.status, &model[id]);
+                prop_assert_eq!(history(&test.db, *id).await.unwrap().len(), stored.get(id).copied().unwrap_or(0));
+                prop_assert_eq!(engine.switch().is_connected(*id), model[id].state != AgentState::LoggedOut);
             }
             Ok(())
         })?;

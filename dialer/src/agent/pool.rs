@@ -1,28 +1,19 @@
-//! The agent pool: the one authority over agents' live state.
+//! The agent pool: the one authority over agents' live state, in memory.
 //!
-//! Every transition is decided by [`AgentStatus::apply`], committed to the store (current state
-//! and a history row, in one transaction) and only then applied in memory and published on the
-//! event stream. On start the pool is rebuilt from the store. Several dialer processes on one
-//! PostgreSQL store stay consistent: each stored state carries a sequence number, and a write
-//! based on a stale one is refused.
+//! Every transition is decided by [`AgentStatus::apply`] and checked against the other agents
+//! (no call is held by two). The pool does no I/O: its owner, the dialer's runtime
+//! ([`crate::runtime::Engine`]), stores each [`StateChange`] (with [`super::store`]) before it
+//! acts on it or publishes it, and rebuilds the pool from the store on start.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::Row;
-use tokio::sync::Mutex;
 
-use super::state::{AgentState, AgentStatus, CallId, Command, StateKind, TransitionError};
-use crate::clock::Clock;
-use crate::events::{Event, EventBus};
-use crate::store::{Db, WriteTx};
+use super::state::{AgentState, AgentStatus, CallId, Command, TransitionError};
 use crate::users::UserId;
-use crate::with_db;
 
-/// One committed transition of one agent.
+/// One decided transition of one agent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StateChange {
     /// The agent.
@@ -54,8 +45,20 @@ pub struct AgentView {
     pub seq: i64,
 }
 
+impl AgentView {
+    /// An agent who has never logged in.
+    pub fn new(agent: UserId) -> Self {
+        Self {
+            agent,
+            status: AgentStatus::default(),
+            since: DateTime::<Utc>::UNIX_EPOCH,
+            seq: 0,
+        }
+    }
+}
+
 /// Why the pool refused a command; nothing was changed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PoolError {
     /// No user with this id holds the agent role.
     #[error("user {0} is not an agent")]
@@ -77,83 +80,63 @@ pub enum PoolError {
         /// The agent holding it.
         holder: UserId,
     },
-    /// Another process changed this agent first; the pool reloaded it, try again.
-    #[error("agent {0} was changed by another process; reloaded, try again")]
-    Conflict(UserId),
-    /// The stored state could not be read back.
-    #[error("stored state of agent {agent} is unreadable: {reason}")]
-    Corrupt {
-        /// The agent.
-        agent: UserId,
-        /// What is wrong.
-        reason: String,
-    },
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] sqlx::Error),
 }
 
-/// The live agent states, stored before acted on.
+/// The live agent states.
+#[derive(Debug, Default)]
 pub struct AgentPool {
-    db: Db,
-    clock: Arc<dyn Clock>,
-    events: EventBus,
-    agents: Mutex<HashMap<UserId, AgentView>>,
+    agents: HashMap<UserId, AgentView>,
+    /// Which agent holds each call, so a reservation is checked without a scan.
+    holders: HashMap<CallId, UserId>,
 }
 
 impl AgentPool {
-    /// Rebuilds the pool from the store: every user with the agent role, in their stored state.
-    pub async fn load(db: Db, clock: Arc<dyn Clock>, events: EventBus) -> Result<Self, PoolError> {
-        let pool = Self {
-            db,
-            clock,
-            events,
-            agents: Mutex::new(HashMap::new()),
-        };
-        let ids: Vec<i64> = with_db!(&pool.db, |p| {
-            sqlx::query_scalar("SELECT user_id FROM user_roles WHERE role = 'agent' ORDER BY user_id")
-                .fetch_all(p)
-                .await?
-        });
-        let mut agents = HashMap::with_capacity(ids.len());
-        for id in ids {
-            agents.insert(id, pool.read_stored(id).await?);
+    /// A pool of these agents, in these states (as loaded from the store).
+    pub fn new(agents: impl IntoIterator<Item = AgentView>) -> Self {
+        let mut pool = Self::default();
+        for view in agents {
+            pool.insert(view);
         }
-        *pool.agents.lock().await = agents;
-        Ok(pool)
+        pool
     }
 
-    /// The event stream the pool publishes on.
-    pub fn events(&self) -> &EventBus {
-        &self.events
+    /// Adds an agent, or replaces what the pool holds of them (after a reload).
+    pub fn insert(&mut self, view: AgentView) {
+        if let Some(old) = self.agents.get(&view.agent)
+            && let Some(call) = old.status.state.call()
+        {
+            self.holders.remove(call);
+        }
+        if let Some(call) = view.status.state.call() {
+            self.holders.insert(call.clone(), view.agent);
+        }
+        self.agents.insert(view.agent, view);
     }
 
-    /// Applies `command` to `agent`: decided, stored, then published. Returns the change.
-    pub async fn apply(&self, agent: UserId, command: Command) -> Result<StateChange, PoolError> {
-        let mut agents = self.agents.lock().await;
-        if let Entry::Vacant(slot) = agents.entry(agent) {
-            // An agent created after the pool was loaded.
-            if !self.is_agent(agent).await? {
-                return Err(PoolError::NotAnAgent(agent));
-            }
-            slot.insert(self.read_stored(agent).await?);
-        }
-        let current = agents[&agent].clone();
+    /// Whether the pool knows this agent.
+    pub fn contains(&self, agent: UserId) -> bool {
+        self.agents.contains_key(&agent)
+    }
+
+    /// Decides `command` for `agent` at `at` and applies it in memory; the caller stores the
+    /// returned change before acting on it. `at` earlier than the agent's last change is moved
+    /// up to it, so an agent's history never runs backwards.
+    pub fn apply(&mut self, agent: UserId, command: Command, at: DateTime<Utc>) -> Result<StateChange, PoolError> {
+        let current = self.agents.get(&agent).ok_or(PoolError::NotAnAgent(agent))?;
         let next = current
             .status
             .apply(&command)
             .map_err(|source| PoolError::Transition { agent, source })?;
         if let Command::Reserve { call } = &command
-            && let Some(holder) = agents
-                .values()
-                .find(|v| v.agent != agent && v.status.state.call() == Some(call))
+            && let Some(holder) = self.holders.get(call)
+            && *holder != agent
         {
             return Err(PoolError::CallTaken {
                 call: call.clone(),
-                holder: holder.agent,
+                holder: *holder,
             });
         }
-        let at = self.clock.now().max(current.since);
+        let at = at.max(current.since);
         let change = StateChange {
             agent,
             seq: current.seq + 1,
@@ -163,169 +146,149 @@ impl AgentPool {
             to: next.state.clone(),
             after_call: next.after_call.clone(),
         };
-        if !self.store(&change, current.seq).await? {
-            let fresh = self.read_stored(agent).await?;
-            agents.insert(agent, fresh);
-            return Err(PoolError::Conflict(agent));
-        }
-        agents.insert(
+        self.insert(AgentView {
             agent,
-            AgentView {
-                agent,
-                status: next,
-                since: at,
-                seq: change.seq,
-            },
-        );
-        drop(agents);
-        tracing::debug!(agent, command = change.command.name(), from = %change.from.kind(), to = %change.to.kind(), "agent state");
-        self.events.publish(Event::AgentState(change.clone()));
+            status: next,
+            since: at,
+            seq: change.seq,
+        });
         Ok(change)
     }
 
-    /// One agent's live state, if they are an agent.
-    pub async fn view(&self, agent: UserId) -> Option<AgentView> {
-        self.agents.lock().await.get(&agent).cloned()
+    /// One agent's live state.
+    pub fn view(&self, agent: UserId) -> Option<&AgentView> {
+        self.agents.get(&agent)
     }
 
     /// Every agent's live state, by id.
-    pub async fn snapshot(&self) -> Vec<AgentView> {
-        let mut all: Vec<_> = self.agents.lock().await.values().cloned().collect();
+    pub fn snapshot(&self) -> Vec<AgentView> {
+        let mut all: Vec<_> = self.agents.values().cloned().collect();
         all.sort_by_key(|v| v.agent);
         all
     }
 
-    async fn is_agent(&self, agent: UserId) -> Result<bool, PoolError> {
-        let found: Option<i64> = with_db!(&self.db, |p| {
-            sqlx::query_scalar("SELECT user_id FROM user_roles WHERE user_id = $1 AND role = 'agent'")
-                .bind(agent)
-                .fetch_optional(p)
-                .await?
-        });
-        Ok(found.is_some())
+    /// The agent holding `call`, if any.
+    pub fn holder(&self, call: &CallId) -> Option<UserId> {
+        self.holders.get(call).copied()
     }
 
-    async fn read_stored(&self, agent: UserId) -> Result<AgentView, PoolError> {
-        let row = with_db!(&self.db, |p| {
-            sqlx::query("SELECT state, reason, call_id, after_call, since, seq FROM agent_states WHERE user_id = $1")
-                .bind(agent)
-                .fetch_optional(p)
-                .await?
-                .map(|row| {
-                    Ok::<_, sqlx::Error>((
-                        row.try_get::<String, _>("state")?,
-                        row.try_get::<Option<String>, _>("reason")?,
-                        row.try_get::<Option<String>, _>("call_id")?,
-                        row.try_get::<Option<String>, _>("after_call")?,
-                        row.try_get::<DateTime<Utc>, _>("since")?,
-                        row.try_get::<i64, _>("seq")?,
-                    ))
-                })
-                .transpose()?
-        });
-        let Some((state, reason, call, after_call, since, seq)) = row else {
-            return Ok(AgentView {
-                agent,
-                status: AgentStatus::default(),
-                since: DateTime::<Utc>::UNIX_EPOCH,
-                seq: 0,
-            });
-        };
-        let corrupt = |reason: String| PoolError::Corrupt { agent, reason };
-        let kind = StateKind::parse(&state).ok_or_else(|| corrupt(format!("unknown state '{state}'")))?;
-        let state = AgentState::from_parts(kind, reason, call.map(CallId)).map_err(corrupt)?;
-        Ok(AgentView {
-            agent,
-            status: AgentStatus { state, after_call },
-            since,
-            seq,
-        })
+    /// How many agents the pool knows.
+    pub fn len(&self) -> usize {
+        self.agents.len()
     }
 
-    /// Writes the change if the stored sequence is still `expected_seq`; false if it moved.
-    async fn store(&self, change: &StateChange, expected_seq: i64) -> Result<bool, PoolError> {
-        let to = &change.to;
-        let call = to.call().map(|c| c.0.as_str());
-        let event_call = change.from.call().or(to.call()).map(|c| c.0.as_str());
-        let reason = to.reason().or(match &change.command {
-            Command::GoNotReady { reason } => Some(reason.as_str()),
-            _ => None,
-        });
-        let stored = with_db!(&self.db, |p| {
-            let mut tx = p.begin_write().await?;
-            let updated = sqlx::query(
-                "INSERT INTO agent_states (user_id, state, reason, call_id, after_call, since, seq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (user_id) DO UPDATE SET
-                    state = excluded.state, reason = excluded.reason, call_id = excluded.call_id,
-                    after_call = excluded.after_call, since = excluded.since, seq = excluded.seq
-                 WHERE agent_states.seq = $8",
-            )
-            .bind(change.agent)
-            .bind(to.kind().as_str())
-            .bind(to.reason())
-            .bind(call)
-            .bind(change.after_call.as_deref())
-            .bind(change.at)
-            .bind(change.seq)
-            .bind(expected_seq)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if updated == 1 {
-                sqlx::query(
-                    "INSERT INTO agent_state_changes (user_id, seq, at, command, from_state, to_state, reason, call_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(change.agent)
-                .bind(change.seq)
-                .bind(change.at)
-                .bind(change.command.name())
-                .bind(change.from.kind().as_str())
-                .bind(to.kind().as_str())
-                .bind(reason)
-                .bind(event_call)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                true
-            } else {
-                tx.rollback().await?;
-                false
+    /// Whether the pool knows no agent.
+    pub fn is_empty(&self) -> bool {
+        self.agents.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::agent::state::StateKind;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap() + Duration::seconds(s)
+    }
+
+    fn call(n: u8) -> CallId {
+        CallId(format!("call-{n}"))
+    }
+
+    #[test]
+    fn a_call_is_held_by_one_agent_at_most() {
+        let mut pool = AgentPool::new([AgentView::new(1), AgentView::new(2)]);
+        for id in [1, 2] {
+            pool.apply(id, Command::LogIn, at(0)).unwrap();
+            pool.apply(id, Command::GoReady, at(1)).unwrap();
+        }
+        pool.apply(1, Command::Reserve { call: call(7) }, at(2)).unwrap();
+        assert_eq!(
+            pool.apply(2, Command::Reserve { call: call(7) }, at(3)).unwrap_err(),
+            PoolError::CallTaken {
+                call: call(7),
+                holder: 1
             }
-        });
-        Ok(stored)
+        );
+        assert_eq!(pool.view(2).unwrap().status.state, AgentState::Ready);
+        assert_eq!(pool.holder(&call(7)), Some(1));
+        pool.apply(1, Command::Release, at(4)).unwrap();
+        assert_eq!(pool.holder(&call(7)), None);
+        pool.apply(2, Command::Reserve { call: call(7) }, at(5)).unwrap();
     }
-}
 
-/// One transition as stored in the agent's history.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
-pub struct StoredChange {
-    /// The agent's transition counter.
-    pub seq: i64,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// The command's name.
-    pub command: String,
-    /// State before.
-    pub from_state: String,
-    /// State after.
-    pub to_state: String,
-    /// The not-ready reason, when there was one.
-    pub reason: Option<String>,
-    /// The call concerned, when there was one.
-    pub call_id: Option<String>,
-}
+    #[test]
+    fn refusals_change_nothing_and_time_never_runs_backwards() {
+        let mut pool = AgentPool::new([AgentView::new(1)]);
+        let err = pool.apply(1, Command::GoReady, at(0)).unwrap_err();
+        assert_eq!(err.to_string(), "agent 1: cannot go_ready while logged_out");
+        assert_eq!(pool.view(1).unwrap().seq, 0);
+        assert_eq!(
+            pool.apply(9, Command::LogIn, at(0)).unwrap_err(),
+            PoolError::NotAnAgent(9)
+        );
+        pool.apply(1, Command::LogIn, at(10)).unwrap();
+        let change = pool.apply(1, Command::GoReady, at(5)).unwrap();
+        assert_eq!((change.seq, change.at), (2, at(10)));
+    }
 
-/// Every stored transition of one agent, oldest first: the audit trail of their day.
-pub async fn history(db: &Db, agent: UserId) -> Result<Vec<StoredChange>, sqlx::Error> {
-    with_db!(db, |p| {
-        sqlx::query_as(
-            "SELECT seq, at, command, from_state, to_state, reason, call_id FROM agent_state_changes
-             WHERE user_id = $1 ORDER BY seq",
-        )
-        .bind(agent)
-        .fetch_all(p)
-        .await
-    })
+    fn any_command() -> impl Strategy<Value = Command> {
+        prop_oneof![
+            Just(Command::LogIn),
+            Just(Command::GoReady),
+            prop_oneof![Just("break"), Just("")].prop_map(|r| Command::GoNotReady { reason: r.into() }),
+            (0u8..3).prop_map(|n| Command::Reserve { call: call(n) }),
+            Just(Command::Release),
+            (0u8..3).prop_map(|n| Command::Connect { call: call(n) }),
+            Just(Command::HangUp),
+            Just(Command::EndWrapUp),
+            Just(Command::LogOut),
+            Just(Command::ForceLogOut),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the agents are told, in whatever order, the pool agrees with a model of
+        /// independent state machines, keeps every agent, and never gives a call to two.
+        #[test]
+        fn no_sequence_reaches_an_illegal_state_or_loses_an_agent(
+            ops in prop::collection::vec((1i64..4, any_command()), 1..200)
+        ) {
+            let mut pool = AgentPool::new((1..4).map(AgentView::new));
+            let mut model: HashMap<i64, AgentStatus> = (1..4).map(|id| (id, AgentStatus::default())).collect();
+            for (n, (id, command)) in ops.iter().enumerate() {
+                let expected = model[id].apply(command);
+                let held_elsewhere = match command {
+                    Command::Reserve { call } => model.iter().any(|(o, s)| o != id && s.state.call() == Some(call)),
+                    _ => false,
+                };
+                match (pool.apply(*id, command.clone(), at(n as i64)), expected) {
+                    (Ok(change), Ok(next)) => {
+                        prop_assert!(!held_elsewhere, "a call was reserved twice");
+                        prop_assert_eq!(&change.to, &next.state);
+                        model.insert(*id, next);
+                    }
+                    (Err(PoolError::CallTaken { .. }), Ok(_)) => prop_assert!(held_elsewhere),
+                    (Err(PoolError::Transition { .. }), Err(_)) => {}
+                    (got, want) => prop_assert!(false, "pool said {:?}, model said {:?}", got, want),
+                }
+                let mut calls: Vec<&CallId> = model.values().filter_map(|s| s.state.call()).collect();
+                let before = calls.len();
+                calls.sort();
+                calls.dedup();
+                prop_assert_eq!(before, calls.len());
+            }
+            prop_assert_eq!(pool.len(), 3);
+            for (id, status) in &model {
+                prop_assert_eq!(&pool.view(*id).unwrap().status, status);
+                if status.state.kind() == StateKind::LoggedOut {
+                    prop_assert!(status.after_call.is_none());
+                }
+            }
+        }
+    }
 }

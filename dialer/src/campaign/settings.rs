@@ -104,13 +104,30 @@ impl FromStr for DialMode {
 }
 
 /// The abandon-rate ceiling and the window it is measured over (DIAL-12, BEY-01).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AbandonLimit {
     /// Highest share of person-answered calls that may be abandoned, e.g. 0.03.
     pub ceiling: f64,
     /// The compliance window in hours (24 for Ofcom, 720 for the FTC's 30 days).
     pub window_hours: u32,
+    /// Seconds after answering within which a person must reach an agent (FTC: 2 s after
+    /// the completed greeting).
+    #[serde(default = "default_grace")]
+    pub grace_s: f64,
+    /// The information message an abandoned person hears; `{campaign}` and `{caller_id}` are
+    /// replaced. It must say who called and give a number to call back.
+    #[serde(default = "default_abandon_message")]
+    pub message: String,
+}
+
+fn default_grace() -> f64 {
+    2.0
+}
+
+fn default_abandon_message() -> String {
+    "Sorry we missed you: this was a call from {campaign}. We will call you again; to reach us, call {caller_id}."
+        .into()
 }
 
 impl Default for AbandonLimit {
@@ -118,6 +135,135 @@ impl Default for AbandonLimit {
         Self {
             ceiling: 0.03,
             window_hours: 24,
+            grace_s: default_grace(),
+            message: default_abandon_message(),
+        }
+    }
+}
+
+/// Answering-machine detection (AMD).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AmdSettings {
+    /// Whether the switch runs detection on answered calls.
+    #[serde(default)]
+    pub enabled: bool,
+    /// The share of persons the detector takes for machines, as measured for it: they are hung
+    /// up on, so they count as abandons (Ofcom asks for a reasoned estimate).
+    #[serde(default)]
+    pub false_positive: f64,
+    /// A message left on machines; none: hang up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_message: Option<String>,
+}
+
+/// What happens when a preview card is not acted on in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PreviewTimeout {
+    /// The record is dialed.
+    #[default]
+    Dial,
+    /// The record is put back and the next one shown.
+    Skip,
+}
+
+/// Preview dialing (DIAL-02).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewSettings {
+    /// Seconds an agent has to dial or skip a record; 0: no limit.
+    #[serde(default = "default_preview_timeout")]
+    pub timeout_s: i64,
+    /// What happens then.
+    #[serde(default)]
+    pub on_timeout: PreviewTimeout,
+    /// Minutes before a skipped record is offered again.
+    #[serde(default = "default_skip_minutes")]
+    pub skip_minutes: i64,
+}
+
+fn default_preview_timeout() -> i64 {
+    60
+}
+
+fn default_skip_minutes() -> i64 {
+    15
+}
+
+impl Default for PreviewSettings {
+    fn default() -> Self {
+        Self {
+            timeout_s: default_preview_timeout(),
+            on_timeout: PreviewTimeout::default(),
+            skip_minutes: default_skip_minutes(),
+        }
+    }
+}
+
+/// Agentless campaigns (DIAL-14): a message, a keypad reply, and what each reply does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentlessSettings {
+    /// Calls in progress at most.
+    #[serde(default = "default_lines")]
+    pub lines: u32,
+    /// What the called person hears, e.g. a payment reminder ending with the choices.
+    #[serde(default = "default_agentless_message")]
+    pub message: String,
+    /// Seconds to wait for a key after the message.
+    #[serde(default = "default_keypad_timeout")]
+    pub keypad_timeout_s: i64,
+    /// Keys and what they do: a disposition code of the campaign, or `agent` to speak to an
+    /// agent.
+    #[serde(default = "default_replies")]
+    pub replies: std::collections::BTreeMap<String, String>,
+    /// The disposition when no key is pressed.
+    #[serde(default = "default_no_reply")]
+    pub no_reply: String,
+    /// What a person hears after a reply.
+    #[serde(default = "default_thanks")]
+    pub thanks: String,
+}
+
+fn default_lines() -> u32 {
+    10
+}
+
+fn default_agentless_message() -> String {
+    "This is a reminder from {campaign}: your payment is due. Press 1 to confirm you will pay by the due date, \
+     press 2 to speak to an agent, press 9 not to be called again."
+        .into()
+}
+
+fn default_keypad_timeout() -> i64 {
+    10
+}
+
+fn default_replies() -> std::collections::BTreeMap<String, String> {
+    [("1", "promise_to_pay"), ("2", "agent"), ("9", "do_not_call")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn default_no_reply() -> String {
+    "callback".into()
+}
+
+fn default_thanks() -> String {
+    "Thank you. Goodbye.".into()
+}
+
+impl Default for AgentlessSettings {
+    fn default() -> Self {
+        Self {
+            lines: default_lines(),
+            message: default_agentless_message(),
+            keypad_timeout_s: default_keypad_timeout(),
+            replies: default_replies(),
+            no_reply: default_no_reply(),
+            thanks: default_thanks(),
         }
     }
 }
@@ -222,6 +368,18 @@ pub struct CampaignSettings {
     /// Abandon-rate ceiling and window.
     #[serde(default)]
     pub abandon: AbandonLimit,
+    /// How the predictive mode paces its dials.
+    #[serde(default = "default_pacer")]
+    pub pacer: crate::pacer::StrategyName,
+    /// Answering-machine detection.
+    #[serde(default)]
+    pub amd: AmdSettings,
+    /// Preview dialing.
+    #[serde(default)]
+    pub preview: PreviewSettings,
+    /// Agentless dialing.
+    #[serde(default)]
+    pub agentless: AgentlessSettings,
     /// Seconds a dial may ring before it is given up.
     #[serde(default = "default_ring_timeout")]
     pub ring_timeout_s: i64,
@@ -247,6 +405,9 @@ pub struct CampaignSettings {
 
 fn default_country() -> String {
     "US".into()
+}
+fn default_pacer() -> crate::pacer::StrategyName {
+    crate::pacer::StrategyName::Predictive
 }
 fn default_ring_timeout() -> i64 {
     25
@@ -284,6 +445,10 @@ impl Default for CampaignSettings {
             default_country: default_country(),
             default_time_zone: None,
             abandon: AbandonLimit::default(),
+            pacer: default_pacer(),
+            amd: AmdSettings::default(),
+            preview: PreviewSettings::default(),
+            agentless: AgentlessSettings::default(),
             ring_timeout_s: default_ring_timeout(),
             calling_hours: CallingHours::default(),
             max_attempts: default_max_attempts(),
@@ -312,7 +477,7 @@ impl fmt::Display for SettingProblem {
 
 impl CampaignSettings {
     /// The top-level keys of the settings.
-    pub const KEYS: [&'static str; 14] = [
+    pub const KEYS: [&'static str; 18] = [
         "dial_mode",
         "allowed_dial_modes",
         "caller_id",
@@ -320,6 +485,10 @@ impl CampaignSettings {
         "default_country",
         "default_time_zone",
         "abandon",
+        "pacer",
+        "amd",
+        "preview",
+        "agentless",
         "ring_timeout_s",
         "calling_hours",
         "max_attempts",
@@ -347,6 +516,49 @@ impl CampaignSettings {
                     self.abandon.window_hours
                 ),
             ));
+        }
+        let grace = self.abandon.grace_s;
+        if !(grace > 0.0 && grace <= 2.0) {
+            p.push((
+                "abandon.grace_s".into(),
+                format!("{grace} s is outside 0 to 2 s: a person must reach an agent within 2 s of answering (FTC 16 CFR 310.4(b)(4))"),
+            ));
+        }
+        if !self.abandon.message.contains("{caller_id}") {
+            p.push((
+                "abandon.message".into(),
+                "the information message must give a number to call back: put {caller_id} in it".into(),
+            ));
+        }
+        let fp = self.amd.false_positive;
+        if !(0.0..0.5).contains(&fp) {
+            p.push(("amd.false_positive".into(), format!("{fp} is outside 0 to 0.5")));
+        }
+        if self.preview.timeout_s < 0 {
+            p.push(("preview.timeout_s".into(), "must be 0 (no limit) or more".into()));
+        }
+        if self.preview.skip_minutes < 1 {
+            p.push(("preview.skip_minutes".into(), "must be at least 1".into()));
+        }
+        if !(1..=1000).contains(&self.agentless.lines) {
+            p.push((
+                "agentless.lines".into(),
+                format!("{} is outside 1 to 1000", self.agentless.lines),
+            ));
+        }
+        if !(1..=60).contains(&self.agentless.keypad_timeout_s) {
+            p.push((
+                "agentless.keypad_timeout_s".into(),
+                format!("{} s is outside 1 to 60 s", self.agentless.keypad_timeout_s),
+            ));
+        }
+        for key in self.agentless.replies.keys() {
+            if !(key.len() == 1 && key.chars().all(|c| c.is_ascii_digit() || c == '*' || c == '#')) {
+                p.push((
+                    format!("agentless.replies.{key}"),
+                    "a reply is one key: 0-9, * or #".into(),
+                ));
+            }
         }
         if !(15..=120).contains(&self.ring_timeout_s) {
             p.push((
@@ -523,6 +735,8 @@ mod tests {
             abandon: AbandonLimit {
                 ceiling: 0.05,
                 window_hours: 0,
+                grace_s: 3.0,
+                message: "Sorry.".into(),
             },
             ring_timeout_s: 10,
             caller_id: Some("+44 20 7946 0958".into()),
@@ -550,6 +764,8 @@ mod tests {
             [
                 "abandon.ceiling: 0.05 is outside 0 to 0.03: 3% of person-answered calls is the most the FTC (16 CFR 310.4(b)(4)) and Ofcom allow",
                 "abandon.window_hours: 0 is outside 1 to 720 hours (24 h for Ofcom, 30 days for the FTC)",
+                "abandon.grace_s: 3 s is outside 0 to 2 s: a person must reach an agent within 2 s of answering (FTC 16 CFR 310.4(b)(4))",
+                "abandon.message: the information message must give a number to call back: put {caller_id} in it",
                 "ring_timeout_s: 10 s is outside 15 to 120 s; the FTC and Ofcom require at least 15 s of ringing",
                 "allowed_dial_modes: the dial mode predictive is not among the allowed modes",
                 "caller_id: write the caller ID in E.164 form: +442079460958",

@@ -13,8 +13,10 @@
 //! - [`estimate`]: the online estimators strategies learn from (person share, durations).
 //! - [`simple`]: the progressive and fixed-ratio baselines.
 //! - [`vicidial`]: VICIdial's adaptive dial level, the benchmark's baseline.
+//! - [`predictive`]: ours, the model-based pacer.
 
 pub mod estimate;
+pub mod predictive;
 pub mod simple;
 pub mod vicidial;
 
@@ -293,5 +295,41 @@ impl FromStr for StrategyName {
 impl fmt::Display for StrategyName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
+    }
+}
+
+/// What a campaign tells its pacer at the start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PacerConfig {
+    /// The abandon ceiling.
+    pub ceiling: f64,
+    /// The grace time in seconds.
+    pub grace_s: f64,
+    /// The ring timeout in seconds.
+    pub ring_timeout_s: f64,
+}
+
+impl PacerConfig {
+    /// The configuration of a campaign's settings.
+    pub fn for_campaign(settings: &crate::campaign::CampaignSettings) -> Self {
+        Self {
+            ceiling: settings.abandon.ceiling,
+            grace_s: settings.abandon.grace_s,
+            ring_timeout_s: settings.ring_timeout_s as f64,
+        }
+    }
+}
+
+/// A strategy by name, set up for a campaign.
+pub fn build(name: StrategyName, config: &PacerConfig) -> Box<dyn Strategy> {
+    match name {
+        StrategyName::Progressive => Box::new(simple::Progressive::new()),
+        // Without feedback the share is its own estimate, from a neutral prior.
+        StrategyName::FixedRatio => Box::new(simple::FixedRatio::new(0.25)),
+        StrategyName::VicidialAdaptive => Box::new(vicidial::VicidialAdaptive::new(vicidial::VicidialConfig {
+            drop_percentage: Some(config.ceiling),
+            ..vicidial::VicidialConfig::default()
+        })),
+        StrategyName::Predictive => Box::new(predictive::Predictive::new(predictive::PredictiveConfig::new(config))),
     }
 }

@@ -265,6 +265,12 @@ impl SimSwitch {
         std::mem::take(&mut self.finished)
     }
 
+    /// What really answered a live call (the world's truth, which the dialer cannot see): the
+    /// simulated agents use it to tell a machine that detection missed.
+    pub fn outcome_of(&self, call: &CallId) -> Option<TrueOutcome> {
+        self.live.get(call).map(|slot| self.slots[*slot as usize].fate.outcome)
+    }
+
     /// Calls placed and not ended.
     pub fn live_calls(&self) -> usize {
         self.live.len()
