@@ -4,6 +4,7 @@ mod campaign;
 mod demo;
 mod dnc;
 mod sample;
+mod simulate;
 mod team;
 mod user;
 
@@ -44,6 +45,9 @@ enum Command {
     Dnc(dnc::DncCommand),
     /// Sets up a demo campaign with a generated sample and shows it.
     Demo(demo::DemoArgs),
+    /// Runs a call-simulator scenario through the campaign runtime and prints its figures
+    /// (uses its own store, not --database).
+    Simulate(simulate::SimulateArgs),
 }
 
 /// The store's URL: `--database`, `DATABASE_URL`, or `paceline.db` here.
@@ -72,6 +76,9 @@ impl App {
 
 /// Runs one command.
 pub async fn run(args: Args) -> anyhow::Result<()> {
+    if let Command::Simulate(simulate) = args.command {
+        return simulate::run_simulation(simulate).await;
+    }
     let url = database_url(args.database);
     let db = Db::open(&url)
         .await
@@ -84,6 +91,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Sample(command) => sample::run(&ctx, command).await,
         Command::Dnc(command) => dnc::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
+        Command::Simulate(_) => unreachable!("handled before the store is opened"),
     };
     ctx.db.close().await;
     result
