@@ -9,6 +9,7 @@
 //! dialed; on PostgreSQL the rows are locked with `FOR UPDATE SKIP LOCKED`, so several
 //! dialer processes never reserve the same record.
 
+use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -125,8 +126,8 @@ pub fn open_zones(hours: &CallingHours, zones: &[String], now: DateTime<Utc>) ->
 
 const CANDIDATE_COLUMNS: &str =
     "r.id, r.status, r.attempts, r.next_call_at, r.phone_position, r.ever_eligible, r.aapor,
-    r.time_zone, r.assigned_agent_id, r.assigned_team_id";
-const CANDIDATE_KINDS: [Kind; 10] = [
+    r.time_zone, r.assigned_agent_id, r.assigned_team_id, r.priority";
+const CANDIDATE_KINDS: [Kind; 11] = [
     Kind::Int,
     Kind::Text,
     Kind::Int,
@@ -135,6 +136,7 @@ const CANDIDATE_KINDS: [Kind; 10] = [
     Kind::Bool,
     Kind::Text,
     Kind::Text,
+    Kind::Int,
     Kind::Int,
     Kind::Int,
 ];
@@ -149,8 +151,11 @@ fn classes(order: CallOrder, assigned: bool) -> Vec<(&'static str, &'static str)
         CallOrder::Random => "r.priority DESC, (r.id * 2654435761) % 4294967296, r.id",
     };
     if assigned {
+        // Few records belong to agents or teams: the unary plus and the concatenation keep
+        // SQLite off the campaign's queue indexes, so that it reads the assignment indexes
+        // (without statistics it would scan the whole campaign).
         return vec![(
-            "r.status IN ('callback', 'ready', 'new') AND (r.next_call_at IS NULL OR r.next_call_at <= $2)",
+            "(r.status || '') IN ('callback', 'ready', 'new') AND (r.next_call_at IS NULL OR r.next_call_at <= $2)",
             "CASE r.status WHEN 'callback' THEN 0 WHEN 'ready' THEN 1 ELSE 2 END, r.next_call_at, r.priority DESC, r.id",
         )];
     }
@@ -170,6 +175,62 @@ fn classes(order: CallOrder, assigned: bool) -> Vec<(&'static str, &'static str)
     ]
 }
 
+/// One candidate query: up to `want` records of a class in the given zones, in call order.
+async fn class_query(
+    tx: &mut DirectTx<'_>,
+    fill: &Fill<'_>,
+    filter: &str,
+    order_by: &str,
+    zones: &[String],
+    want: usize,
+) -> Result<Vec<Vec<Value>>, FillError> {
+    let mut params: Vec<Param> = vec![
+        fill.campaign.into(),
+        fill.now.into(),
+        fill.max_attempts.into(),
+        (want as i64).into(),
+    ];
+    let zones_at = params.len() + 1;
+    params.extend(zones.iter().map(|z| Param::Text(z.clone())));
+    let owner = match fill.assigned {
+        None => "r.assigned_agent_id IS NULL AND r.assigned_team_id IS NULL".to_string(),
+        Some((agents, teams)) => {
+            let agents_at = params.len() + 1;
+            params.extend(agents.iter().map(|a| Param::Int(*a)));
+            let teams_at = params.len() + 1;
+            params.extend(teams.iter().map(|t| Param::Int(*t)));
+            let agent_list = if agents.is_empty() {
+                "NULL".to_string()
+            } else {
+                placeholders(agents_at, agents.len())
+            };
+            let team_list = if teams.is_empty() {
+                "NULL".to_string()
+            } else {
+                placeholders(teams_at, teams.len())
+            };
+            format!("(r.assigned_agent_id IN ({agent_list}) OR r.assigned_team_id IN ({team_list}))")
+        }
+    };
+    let lock = match fill.backend {
+        Backend::Postgres => " FOR UPDATE OF r SKIP LOCKED",
+        Backend::Sqlite => "",
+    };
+    let campaign = if fill.assigned.is_some() {
+        "+r.campaign_id = $1"
+    } else {
+        "r.campaign_id = $1"
+    };
+    let sql = format!(
+        "SELECT {CANDIDATE_COLUMNS} FROM records r
+         WHERE {campaign} AND {filter} AND r.attempts < $3
+           AND r.time_zone IN ({zones}) AND {owner}
+         ORDER BY {order_by} LIMIT $4{lock}",
+        zones = placeholders(zones_at, zones.len()),
+    );
+    Ok(tx.query(&Statement::built(sql, params), &CANDIDATE_KINDS).await?)
+}
+
 /// Reserves up to `fill.limit` records, in call order, and opens their attempts.
 pub async fn fill(
     tx: &mut DirectTx<'_>,
@@ -186,46 +247,34 @@ pub async fn fill(
         if want == 0 {
             break;
         }
-        let mut params: Vec<Param> = vec![
-            fill.campaign.into(),
-            fill.now.into(),
-            fill.max_attempts.into(),
-            (want as i64).into(),
-        ];
-        let zones_at = params.len() + 1;
-        params.extend(fill.open_zones.iter().map(|z| Param::Text(z.clone())));
-        let owner = match fill.assigned {
-            None => "r.assigned_agent_id IS NULL AND r.assigned_team_id IS NULL".to_string(),
-            Some((agents, teams)) => {
-                let agents_at = params.len() + 1;
-                params.extend(agents.iter().map(|a| Param::Int(*a)));
-                let teams_at = params.len() + 1;
-                params.extend(teams.iter().map(|t| Param::Int(*t)));
-                let agent_list = if agents.is_empty() {
-                    "NULL".to_string()
-                } else {
-                    placeholders(agents_at, agents.len())
-                };
-                let team_list = if teams.is_empty() {
-                    "NULL".to_string()
-                } else {
-                    placeholders(teams_at, teams.len())
-                };
-                format!("(r.assigned_agent_id IN ({agent_list}) OR r.assigned_team_id IN ({team_list}))")
-            }
+        // Retries, and fresh records in import order, are read zone by zone along their
+        // indexes, each stopping at `want`, and merged; callbacks (few) in one query.
+        let retry = filter.starts_with("r.status = 'ready'");
+        let fresh = filter.starts_with("r.status = 'new'") && fill.order == CallOrder::Sequential;
+        let by_zone = fill.assigned.is_none() && (retry || fresh) && fill.open_zones.len() > 1;
+        let zone_sets: Vec<&[String]> = if by_zone {
+            fill.open_zones.chunks(1).collect()
+        } else {
+            vec![fill.open_zones]
         };
-        let lock = match fill.backend {
-            Backend::Postgres => " FOR UPDATE OF r SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "SELECT {CANDIDATE_COLUMNS} FROM records r
-             WHERE r.campaign_id = $1 AND {filter} AND r.attempts < $3
-               AND r.time_zone IN ({zones}) AND {owner}
-             ORDER BY {order_by} LIMIT $4{lock}",
-            zones = placeholders(zones_at, fill.open_zones.len()),
-        );
-        candidates.extend(tx.query(&Statement::built(sql, params), &CANDIDATE_KINDS).await?);
+        let mut class: Vec<Vec<Value>> = Vec::new();
+        for zones in zone_sets {
+            class.extend(class_query(tx, fill, filter, order_by, zones, want).await?);
+        }
+        if by_zone {
+            // Priority first, then due time (retries) and import order: what the one query
+            // would have returned.
+            let mut keyed = class
+                .into_iter()
+                .map(|row| {
+                    let due = if retry { row.opt_time(3)? } else { None };
+                    Ok(((Reverse(row.int(10)?), due, row.int(0)?), row))
+                })
+                .collect::<Result<Vec<_>, ShapeError>>()?;
+            keyed.sort_by_key(|(key, _)| *key);
+            class = keyed.into_iter().take(want).map(|(_, row)| row).collect();
+        }
+        candidates.extend(class);
     }
     if candidates.is_empty() {
         return Ok(report);
@@ -449,20 +498,30 @@ pub async fn fill(
 
 /// The distinct stored time-zone values of a campaign's dialable records.
 pub async fn campaign_zones(tx: &mut DirectTx<'_>, campaign: i64) -> Result<Vec<String>, FillError> {
-    let rows = tx
-        .query(
-            &Statement::new(
-                "SELECT DISTINCT time_zone FROM records
-                 WHERE campaign_id = $1 AND status IN ('new', 'ready', 'callback') AND time_zone IS NOT NULL",
-                vec![campaign.into()],
-            ),
-            &[Kind::Text],
-        )
-        .await?;
-    rows.iter()
-        .map(|row| Ok(row.text(0)?.to_string()))
-        .collect::<Result<Vec<_>, ShapeError>>()
-        .map_err(Into::into)
+    // A loose index scan: one seek along the (campaign, status, zone) index per zone,
+    // instead of reading every record of a large sample.
+    let mut zones = std::collections::BTreeSet::new();
+    for status in ["new", "ready", "callback"] {
+        let rows = tx
+            .query(
+                &Statement::new(
+                    "WITH RECURSIVE z(tz) AS (
+                         SELECT MIN(time_zone) FROM records WHERE campaign_id = $1 AND status = $2
+                         UNION ALL
+                         SELECT (SELECT MIN(time_zone) FROM records
+                                 WHERE campaign_id = $1 AND status = $2 AND time_zone > z.tz)
+                         FROM z WHERE z.tz IS NOT NULL)
+                     SELECT tz FROM z WHERE tz IS NOT NULL",
+                    vec![campaign.into(), status.into()],
+                ),
+                &[Kind::Text],
+            )
+            .await?;
+        for row in &rows {
+            zones.insert(row.text(0)?.to_string());
+        }
+    }
+    Ok(zones.into_iter().collect())
 }
 
 /// Which of `numbers` are on the campaign's or the global do-not-call list now: the check

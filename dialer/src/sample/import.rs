@@ -293,6 +293,10 @@ pub async fn import_file(
             return Err(e);
         }
     };
+    if let Err(e) = db.refresh_statistics().await {
+        // The records are stored; stale statistics only make later selections slower.
+        tracing::warn!(error = %e, "could not refresh the planner's statistics after an import");
+    }
     let c = screened.counts;
     Ok(ImportSummary {
         import_id,

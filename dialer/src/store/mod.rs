@@ -150,6 +150,19 @@ impl Db {
         }
     }
 
+    /// Refreshes the query planner's statistics after a bulk change (a sample import), so
+    /// that the dialer's selections use the indexes that suit the data (on SQLite the
+    /// planner otherwise cannot tell that few records are assigned to agents).
+    pub async fn refresh_statistics(&self) -> Result<(), sqlx::Error> {
+        match self {
+            Db::Sqlite(pool) => sqlx::query("PRAGMA optimize").execute(pool).await.map(drop),
+            Db::Postgres(pool) => sqlx::query("ANALYZE records, record_phones")
+                .execute(pool)
+                .await
+                .map(drop),
+        }
+    }
+
     /// Closes every connection; pending work finishes first.
     pub async fn close(&self) {
         with_db!(self, |pool| pool.close().await)
