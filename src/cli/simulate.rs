@@ -30,7 +30,7 @@ pub struct SimulateArgs {
     /// Runs in real time, this many simulated seconds per second (default: as fast as it goes).
     #[arg(long, value_name = "SPEED")]
     real_time: Option<f64>,
-    /// The simulation's own store (default: a SQLite file in a temporary directory).
+    /// The simulation's own store (default: a SQLite file in a temporary directory, in /dev/shm when there is one).
     #[arg(long, value_name = "PATH|URL")]
     sim_database: Option<String>,
     /// Print JSON.

@@ -190,13 +190,13 @@ impl Desk {
             let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed, key, 7));
             Disposal::code(person_disposition(rng.random::<f64>()))
         };
-        engine.dispose(agent, disposal).await?;
         if self.leaving.contains(&agent) {
+            engine.dispose(agent, disposal).await?;
             engine.log_out(agent).await?;
             self.logged_in.remove(&agent);
             self.leaving.remove(&agent);
         } else {
-            engine.go_ready(agent).await?;
+            engine.dispose_and_ready(agent, disposal).await?;
         }
         Ok(())
     }

@@ -77,6 +77,17 @@ pub fn default_records(scenario: &Scenario) -> u64 {
 
 /// Creates the campaign, the agents and the sample, and starts the campaign.
 pub async fn set_up(db: &Db, scenario: &Scenario, at: DateTime<Utc>) -> Result<Centre, SetupError> {
+    set_up_with(db, scenario, at, |_| {}).await
+}
+
+/// [`set_up`], with the campaign's configuration adjusted first (another dial mode, kind,
+/// retry rules or calling hours), as tests of the runtime need.
+pub async fn set_up_with(
+    db: &Db,
+    scenario: &Scenario,
+    at: DateTime<Utc>,
+    adjust: impl FnOnce(&mut CampaignConfig),
+) -> Result<Centre, SetupError> {
     let name = format!("sim-{}", scenario.name);
     let team = format!("{name}-team");
     match users::add_team(db, &team, at).await {
@@ -128,22 +139,23 @@ pub async fn set_up(db: &Db, scenario: &Scenario, at: DateTime<Utc>) -> Result<C
         fields: vec![id_field, phone],
         ..CampaignSettings::default()
     };
-    let config = CampaignConfig {
+    let mut config = CampaignConfig {
         kind: Some(CampaignKind::Survey),
         agents: vec![],
         teams: vec![team],
         dispositions: None,
         settings,
     };
+    adjust(&mut config);
+    let kind = config.kind.unwrap_or(CampaignKind::Survey);
     let failed = |source| SetupError::Campaign {
         scenario: scenario.name.clone(),
         source,
     };
-    let campaign = campaigns::create(db, &name, CampaignKind::Survey, &config, at)
-        .await
-        .map_err(failed)?;
+    let campaign = campaigns::create(db, &name, kind, &config, at).await.map_err(failed)?;
     let records = scenario.records.unwrap_or_else(|| default_records(scenario));
     insert_records(db, campaign.id, scenario, records, at).await?;
+    db.refresh_statistics().await?;
     for step in [LifecycleStep::Publish, LifecycleStep::Start] {
         campaigns::step(db, &name, step, None, at).await.map_err(failed)?;
     }

@@ -100,6 +100,7 @@ impl<S: Switch> Engine<S> {
                 offer: None,
                 wrap: None,
                 teams,
+                recheck: None,
             },
         );
         if let Err(e) = self.commit_for(agent).await {
@@ -253,6 +254,25 @@ impl<S: Switch> Engine<S> {
     /// Gives the agent's last call its disposition (stored before this returns), which
     /// decides the record's next step; the agent stays in wrap-up until they go ready.
     pub async fn dispose(&mut self, agent: UserId, disposal: Disposal) -> Result<(), EngineError> {
+        self.write_disposal(agent, &disposal)?;
+        self.commit().await?;
+        self.settle().await
+    }
+
+    /// Gives the agent's last call its disposition and makes them ready for the next call,
+    /// both stored in one commit before this returns (a desktop's "dispose and go ready").
+    pub async fn dispose_and_ready(&mut self, agent: UserId, disposal: Disposal) -> Result<StateChange, EngineError> {
+        self.write_disposal(agent, &disposal)?;
+        let change = self.agent_command(agent, Command::GoReady)?;
+        self.commit_for(agent).await?;
+        self.agent_available(agent).await?;
+        self.settle().await?;
+        Ok(change)
+    }
+
+    /// Journals a disposition for the agent's last call; refuses, writing nothing, when
+    /// there is none or it is not valid.
+    fn write_disposal(&mut self, agent: UserId, disposal: &Disposal) -> Result<(), EngineError> {
         let now = self.clock.now();
         let wrap = self
             .desks
@@ -265,7 +285,7 @@ impl<S: Switch> Engine<S> {
             .ok_or(EngineError::NotRunning(wrap.campaign))?;
         let settings = &run.campaign.settings;
         let phones = wrap.reserved.phones.len() as i64;
-        let (code, next, assign, note, outcome) = match &disposal {
+        let (code, next, assign, note, outcome) = match disposal {
             Disposal::AnsweringMachine => {
                 let end = AttemptEnd::Outcome {
                     outcome: Outcome::Machine,
@@ -339,8 +359,7 @@ impl<S: Switch> Engine<S> {
         if let Some(desk) = self.desks.get_mut(&agent) {
             desk.wrap = None;
         }
-        self.commit().await?;
-        self.settle().await
+        Ok(())
     }
 
     /// A call whose agent left without a disposition: retried as a failed call.
@@ -489,12 +508,28 @@ impl<S: Switch> Engine<S> {
                 if let Some(call) = waiting {
                     return self.connect(&call, agent).await;
                 }
-                Ok(())
             }
-            DialMode::Progressive => self.dial_progressive(agent).await,
-            DialMode::Preview => self.offer_preview(agent).await,
-            DialMode::Agentless => Ok(()),
+            DialMode::Progressive => self.dial_progressive(agent).await?,
+            DialMode::Preview => self.offer_preview(agent).await?,
+            DialMode::Agentless => {}
         }
+        if matches!(mode, DialMode::Progressive | DialMode::Preview)
+            && self
+                .pool
+                .view(agent)
+                .is_some_and(|v| v.status.state == AgentState::Ready)
+        {
+            // Nothing to dial now: look again when the hopper may have records (retries
+            // come due, calling hours open), as no call event will wake this agent.
+            let at = self.clock.now() + chrono::Duration::seconds(30);
+            if let Some(desk) = self.desks.get_mut(&agent)
+                && desk.recheck.is_none()
+            {
+                desk.recheck = Some(at);
+                self.schedule(at, super::Timer::Available(agent));
+            }
+        }
+        Ok(())
     }
 
     /// The record the agent is offered, if any.

@@ -107,7 +107,7 @@ impl<S: Switch> Engine<S> {
         };
         if !person {
             run.window.machine_detected(answered_at);
-            run.pacer_calls.remove(call);
+            run.in_flight.remove(call);
             let message = run.campaign.settings.amd.machine_message.clone();
             let c = self.calls.get_mut(call).expect("held");
             c.outcome = Some(Outcome::Machine);
@@ -117,7 +117,7 @@ impl<S: Switch> Engine<S> {
             return match message {
                 Some(text) => {
                     let prompt = self.prompt(campaign, "machine_message", &text);
-                    self.calls.get_mut(call).expect("held").phase = Phase::Playing(Playing::MachineMessage);
+                    self.set_phase(call, Phase::Playing(Playing::MachineMessage));
                     self.switch.play(call, &prompt).await.map_err(Into::into)
                 }
                 None => self.end_call(call).await,
@@ -131,7 +131,7 @@ impl<S: Switch> Engine<S> {
                 let settings = &self.runs.get(&campaign).expect("held").campaign.settings.agentless;
                 let (text, timeout) = (settings.message.clone(), settings.keypad_timeout_s);
                 let prompt = self.prompt(campaign, "agentless_message", &text);
-                self.calls.get_mut(call).expect("held").phase = Phase::Collecting;
+                self.set_phase(call, Phase::Collecting);
                 let collection = DigitCollection {
                     prompt: Some(prompt),
                     max_digits: 1,
@@ -148,7 +148,7 @@ impl<S: Switch> Engine<S> {
                         .expect("held")
                         .waiting
                         .push_back(call.clone());
-                    self.calls.get_mut(call).expect("held").phase = Phase::Waiting;
+                    self.set_phase(call, Phase::Waiting);
                     self.note(call, CallStep::Waiting);
                     self.schedule(answered_at + grace, Timer::Grace(call.clone()));
                     Ok(())
@@ -174,16 +174,29 @@ impl<S: Switch> Engine<S> {
         if !held {
             self.agent_command(agent, Command::Reserve { call: call.clone() })?;
         }
-        let campaign = {
-            let c = self.calls.get_mut(call).expect("held");
-            c.phase = Phase::Connecting(agent);
-            c.campaign
-        };
+        self.set_phase(call, Phase::Connecting(agent));
+        let campaign = self.calls.get(call).expect("held").campaign;
         if let Some(run) = self.runs.get_mut(&campaign) {
             run.waiting.retain(|w| w != call);
         }
-        // Stored before acted on: the reservation is committed before the person is joined.
-        self.commit().await?;
+        // With several dialer processes on one PostgreSQL, a supervisor on another node may
+        // have changed the agent: the reservation is committed (and a conflict found) before
+        // the person is joined. The embedded store has one process, the agents' authority;
+        // there the journal keeps its one-second deadline.
+        if self.db.backend() == crate::store::Backend::Postgres {
+            self.commit().await?;
+            if self.pool.holder(call) != Some(agent) {
+                // Reloaded in the commit: the agent is no longer ours to give this call. The
+                // person waits again, first in line, while the grace time lasts.
+                self.conflicts.retain(|a| *a != agent);
+                self.set_phase(call, Phase::Waiting);
+                if let Some(run) = self.runs.get_mut(&campaign) {
+                    run.waiting.push_front(call.clone());
+                }
+                self.dirty.insert(campaign);
+                return Ok(());
+            }
+        }
         if let Err(e) = self.switch.bridge(call, agent).await {
             tracing::warn!(call = %call, agent, error = %e, "bridge refused");
             self.agent_command(agent, Command::Release)?;
@@ -195,9 +208,9 @@ impl<S: Switch> Engine<S> {
     fn bridged(&mut self, call: &CallId, agent: UserId) -> Result<(), EngineError> {
         let now = self.clock.now();
         self.agent_command(agent, Command::Connect { call: call.clone() })?;
+        self.set_phase(call, Phase::Bridged(agent));
         let (campaign, attempt, answered_at, route) = {
             let c = self.calls.get_mut(call).expect("held");
-            c.phase = Phase::Bridged(agent);
             c.agent = Some(agent);
             c.bridged_at = Some(now);
             (c.campaign, c.reserved.attempt, c.answered_at.unwrap_or(now), c.route)
@@ -209,7 +222,7 @@ impl<S: Switch> Engine<S> {
         });
         self.note(call, CallStep::Bridged { agent });
         if let Some(run) = self.runs.get_mut(&campaign) {
-            run.pacer_calls.remove(call);
+            run.in_flight.remove(call);
         }
         if route == Route::Pacer {
             let (answered, at) = (self.secs(answered_at), self.secs(now));
@@ -240,7 +253,7 @@ impl<S: Switch> Engine<S> {
             .map(|r| r.campaign.settings.abandon.message.clone())
             .unwrap_or_default();
         let prompt = self.prompt(campaign, "abandon_message", &template);
-        self.calls.get_mut(call).expect("held").phase = Phase::Playing(Playing::AbandonMessage);
+        self.set_phase(call, Phase::Playing(Playing::AbandonMessage));
         if self.switch.play(call, &prompt).await.is_err() {
             self.end_call(call).await?;
         }
@@ -259,7 +272,7 @@ impl<S: Switch> Engine<S> {
         let (answered, at) = (self.secs(answered_at), self.secs(now));
         if let Some(run) = self.runs.get_mut(&campaign) {
             run.waiting.retain(|w| w != call);
-            run.pacer_calls.remove(call);
+            run.in_flight.remove(call);
             run.window.abandoned(answered_at);
             run.strategy.observe(&Observation::Abandoned {
                 answered_at: answered,
@@ -280,9 +293,7 @@ impl<S: Switch> Engine<S> {
 
     /// Hangs a call up; the switch confirms with `HungUp`.
     pub(super) async fn end_call(&mut self, call: &CallId) -> Result<(), EngineError> {
-        if let Some(c) = self.calls.get_mut(call) {
-            c.phase = Phase::Ending;
-        }
+        self.set_phase(call, Phase::Ending);
         if let Err(e) = self.switch.hang_up(call).await {
             tracing::debug!(call = %call, error = %e, "hang-up of a call already gone");
             self.finish(call, None, None).await?;
@@ -329,7 +340,7 @@ impl<S: Switch> Engine<S> {
             return self.end_call(call).await;
         }
         let prompt = self.prompt(campaign, "thanks", &thanks);
-        self.calls.get_mut(call).expect("held").phase = Phase::Playing(Playing::Thanks);
+        self.set_phase(call, Phase::Playing(Playing::Thanks));
         self.switch.play(call, &prompt).await.map_err(Into::into)
     }
 
@@ -417,7 +428,7 @@ impl<S: Switch> Engine<S> {
         let now = self.clock.now();
         let bridged = matches!(c.phase, Phase::Bridged(_)) || c.agent.is_some();
         if let Some(run) = self.runs.get_mut(&c.campaign) {
-            run.pacer_calls.remove(call);
+            run.in_flight.remove(call);
             run.waiting.retain(|w| w != call);
             run.live = run.live.saturating_sub(1);
         }

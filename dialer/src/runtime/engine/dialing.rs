@@ -82,21 +82,6 @@ impl<S: Switch> Engine<S> {
             return Ok(());
         }
         let run = self.runs.get(&campaign).expect("checked above");
-        let dials: Vec<DialSnapshot> = run
-            .pacer_calls
-            .iter()
-            .filter_map(|id| self.calls.get(id))
-            .filter(|c| c.is_pacer_dial())
-            .map(|c| DialSnapshot {
-                dialed_at: self.secs(c.dialed_at),
-                phase: match (c.phase, c.answered_at) {
-                    (Phase::Waiting, Some(at)) => DialPhase::Waiting {
-                        answered_at: self.secs(at),
-                    },
-                    _ => DialPhase::Ringing,
-                },
-            })
-            .collect();
         let grace_s = run.campaign.settings.abandon.grace_s;
         self.refill(campaign).await?;
         let now_s = self.secs(now);
@@ -106,7 +91,7 @@ impl<S: Switch> Engine<S> {
             now: now_s,
             agents: &agents,
             logged_in,
-            dials: &dials,
+            dials: run.in_flight.slots(),
             window,
             grace_s,
             max_dials: run.hopper.len() as u32,
@@ -222,7 +207,7 @@ impl<S: Switch> Engine<S> {
             .is_none_or(|at| now - at >= Duration::seconds(config.zones_refresh_s));
         let gate = self.gate.clone();
         let mut tx = self.direct.begin().await?;
-        let conflicts = super::write_entries(&mut tx, &entries).await?;
+        let conflicts = super::write_entries(&mut tx, &entries, &config.node).await?;
         let run = self.runs.get_mut(&campaign).expect("held");
         if refresh_zones {
             run.zones = hopper::campaign_zones(&mut tx, campaign).await?;
@@ -367,19 +352,39 @@ impl<S: Switch> Engine<S> {
             return Ok(());
         }
         let numbers: Vec<&str> = ready.iter().map(|(r, _, _)| r.e164.as_str()).collect();
-        let entries = self.journal.take();
-        let mut tx = self.direct.begin().await?;
-        let conflicts = super::write_entries(&mut tx, &entries).await?;
+        // A dial for an agent already reserved commits first, so that another process that
+        // reserved the same agent is found out before two calls go to one person. Dials of
+        // the pacer bind no agent: the journal keeps its one-second deadline.
+        let for_agent = ready.iter().any(|(_, route, _)| matches!(route, Route::Agent(_)));
+        let entries = if for_agent { self.journal.take() } else { Vec::new() };
+        let node = self.config.node.clone();
+        let mut tx = if for_agent {
+            self.direct.begin().await?
+        } else {
+            self.direct.begin_read().await?
+        };
+        let conflicts = super::write_entries(&mut tx, &entries, &node).await?;
         let listed = hopper::listed(&mut tx, campaign, &numbers).await?;
         tx.commit().await?;
-        self.stats.commits += 1;
-        self.publish();
+        if for_agent {
+            self.stats.commits += 1;
+            self.publish();
+        }
+        let mut refused = Vec::new();
         for agent in conflicts {
             self.reload_agent(agent).await?;
+            refused.push(agent);
         }
         let settings = self.runs.get(&campaign).map(|r| r.campaign.settings.clone());
         let Some(settings) = settings else { return Ok(()) };
         for (reserved, route, call) in ready {
+            if let Route::Agent(agent) = route
+                && refused.contains(&agent)
+            {
+                // The agent is another process's now (reloaded above): the record goes back.
+                self.release(&reserved, None, now);
+                continue;
+            }
             if listed.contains(&reserved.e164) {
                 self.put_back(&reserved, Hold::DoNotCall, now);
                 if let Route::Agent(agent) = route {
@@ -406,13 +411,20 @@ impl<S: Switch> Engine<S> {
                 at: now,
                 mode,
             });
+            let now_s = self.secs(now);
             let run = self.runs.get_mut(&campaign).expect("checked above");
             run.live += 1;
             let dt = (now - run.rate_at).num_milliseconds().max(0) as f64 / 1000.0;
             run.dial_rate = run.dial_rate * (-dt / 300.0).exp() + 1.0 / 300.0;
             run.rate_at = now;
             if route == Route::Pacer {
-                run.pacer_calls.insert(call.clone());
+                run.in_flight.set(
+                    &call,
+                    DialSnapshot {
+                        dialed_at: now_s,
+                        phase: DialPhase::Ringing,
+                    },
+                );
                 let at = self.secs(now);
                 self.runs
                     .get_mut(&campaign)

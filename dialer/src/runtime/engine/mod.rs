@@ -26,7 +26,7 @@ use chrono::{DateTime, Duration, Utc};
 
 pub use agents::Disposal;
 
-use super::call::LiveCall;
+use super::call::{InFlight, LiveCall, Phase, pacer_view};
 use super::hopper::{FillError, QuotaGate, Reserved};
 use super::journal::{Entry, Journal};
 use super::window::AbandonWindow;
@@ -58,6 +58,10 @@ pub struct EngineConfig {
     pub hopper_max: usize,
     /// How often the list of time zones in a campaign's sample is read again, in seconds.
     pub zones_refresh_s: i64,
+    /// The shortest time between two decisions of a campaign's pacer: the changes within it
+    /// are decided on together (a switch reports events in bursts; a decision per event
+    /// costs without dialing better).
+    pub pace_interval: Duration,
 }
 
 impl Default for EngineConfig {
@@ -68,6 +72,7 @@ impl Default for EngineConfig {
             hopper_min: 10,
             hopper_max: 1000,
             zones_refresh_s: 600,
+            pace_interval: Duration::milliseconds(200),
         }
     }
 }
@@ -203,6 +208,8 @@ struct Desk {
     wrap: Option<Wrap>,
     /// The agent's teams.
     teams: Vec<TeamId>,
+    /// When a ready agent who found nothing to dial looks again.
+    recheck: Option<DateTime<Utc>>,
 }
 
 /// A record shown to an agent in preview.
@@ -244,8 +251,10 @@ struct Run {
     rate_at: DateTime<Utc>,
     /// The pacer's next wake-up, if any.
     wakeup: Option<DateTime<Utc>>,
+    /// When the pacer last decided.
+    paced_at: Option<DateTime<Utc>>,
     /// Dials placed by the pacer and not yet resolved or bridged, for its situation.
-    pacer_calls: BTreeSet<CallId>,
+    in_flight: InFlight,
     /// Persons waiting for an agent, oldest first.
     waiting: VecDeque<CallId>,
     /// Live calls of the campaign in any mode (agentless lines).
@@ -390,7 +399,21 @@ impl<S: Switch> Engine<S> {
     }
 
     fn secs(&self, at: DateTime<Utc>) -> Secs {
-        (at - self.epoch).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
+        secs_since(self.epoch, at)
+    }
+
+    /// Moves a call to `phase`, keeping the pacer's dials in flight in step.
+    fn set_phase(&mut self, call: &CallId, phase: Phase) {
+        let epoch = self.epoch;
+        let Some(c) = self.calls.get_mut(call) else { return };
+        c.phase = phase;
+        let view = pacer_view(c, |at| secs_since(epoch, at));
+        if let Some(run) = self.runs.get_mut(&c.campaign) {
+            match view {
+                Some(snapshot) => run.in_flight.set(call, snapshot),
+                None => run.in_flight.remove(call),
+            }
+        }
     }
 
     fn at_secs(&self, secs: Secs) -> DateTime<Utc> {
@@ -426,7 +449,14 @@ impl<S: Switch> Engine<S> {
                 }
                 Timer::Grace(call) => self.grace_over(&call).await?,
                 Timer::Preview(agent, call) => self.preview_timeout(agent, &call).await?,
-                Timer::Available(agent) => self.agent_available(agent).await?,
+                Timer::Available(agent) => {
+                    if let Some(desk) = self.desks.get_mut(&agent)
+                        && desk.recheck == Some(at)
+                    {
+                        desk.recheck = None;
+                    }
+                    self.agent_available(agent).await?
+                }
                 Timer::Pace(campaign) => {
                     if let Some(run) = self.runs.get_mut(&campaign)
                         && run.wakeup == Some(at)
@@ -492,7 +522,7 @@ impl<S: Switch> Engine<S> {
         }
         let entries = self.journal.take();
         let mut tx = self.direct.begin().await?;
-        let conflicts = write_entries(&mut tx, &entries).await?;
+        let conflicts = write_entries(&mut tx, &entries, &self.config.node).await?;
         tx.commit().await?;
         self.stats.commits += 1;
         self.publish();
@@ -519,10 +549,27 @@ impl<S: Switch> Engine<S> {
 
     /// Finishes an input: paces the campaigns it touched and keeps the journal's deadline.
     async fn settle(&mut self) -> Result<(), EngineError> {
+        let now = self.clock.now();
+        let gap = self.config.pace_interval;
         while let Some(campaign) = self.dirty.pop_first() {
+            let Some(run) = self.runs.get_mut(&campaign) else {
+                continue;
+            };
+            if let Some(last) = run.paced_at
+                && now < last + gap
+            {
+                // Decided a moment ago: decide again when the interval is over, once, with
+                // everything that changed meanwhile.
+                let at = last + gap;
+                if run.wakeup.is_none_or(|w| w > at || w < now) {
+                    run.wakeup = Some(at);
+                    self.schedule(at, Timer::Pace(campaign));
+                }
+                continue;
+            }
+            run.paced_at = Some(now);
             self.pace(campaign).await?;
         }
-        let now = self.clock.now();
         if self.journal.should_commit(now) {
             self.commit().await?;
         } else if let Some(due) = self.journal.due_at()
@@ -622,7 +669,8 @@ impl<S: Switch> Engine<S> {
                 dial_rate: 0.0,
                 rate_at: now,
                 wakeup: None,
-                pacer_calls: BTreeSet::new(),
+                paced_at: None,
+                in_flight: InFlight::default(),
                 waiting: VecDeque::new(),
                 live: 0,
                 active: true,
@@ -700,7 +748,7 @@ impl<S: Switch> Engine<S> {
         for row in &open {
             let (attempt, record, position) = (row.int(0)?, row.int(1)?, row.int(2)?);
             if row.opt_time(3)?.is_none() {
-                write_entries(&mut tx, &[Entry::Dropped { attempt }]).await?;
+                write_entries(&mut tx, &[Entry::Dropped { attempt }], &node).await?;
                 continue;
             }
             let ended = Entry::Ended {
@@ -711,7 +759,7 @@ impl<S: Switch> Engine<S> {
                 outcome: Outcome::Failed,
                 by: None,
             };
-            write_entries(&mut tx, &[ended]).await?;
+            write_entries(&mut tx, &[ended], &node).await?;
             tx.execute(&Statement::new(
                 "UPDATE records SET attempts = attempts + 1, last_outcome = 'failed', last_attempt_at = $1 WHERE id = $2",
                 vec![now.into(), record.into()],
@@ -733,13 +781,21 @@ impl<S: Switch> Engine<S> {
                 "recovered records reserved by an earlier run"
             );
         }
-        let signed_in: Vec<UserId> = self
-            .pool
-            .snapshot()
-            .into_iter()
-            .filter(|v| v.status.state != crate::agent::AgentState::LoggedOut)
-            .map(|v| v.agent)
-            .collect();
+        // Agents logged in to this node (or by a runtime before nodes were recorded); those
+        // of other processes sharing the store are theirs.
+        let mut tx = self.direct.begin_read().await?;
+        let rows = tx
+            .query(
+                &Statement::new(
+                    "SELECT user_id FROM agent_states WHERE state <> 'logged_out' AND (node = $1 OR node IS NULL)
+                     ORDER BY user_id",
+                    vec![node.as_str().into()],
+                ),
+                &[Kind::Int],
+            )
+            .await?;
+        tx.commit().await?;
+        let signed_in: Vec<UserId> = rows.iter().map(|row| row.int(0)).collect::<Result<_, _>>()?;
         for agent in signed_in {
             self.agent_command(agent, Command::ForceLogOut)?;
         }
@@ -792,10 +848,16 @@ impl<S: Switch> Engine<S> {
     }
 }
 
+/// Seconds from `epoch` to `at`, the pacer's clock.
+fn secs_since(epoch: DateTime<Utc>, at: DateTime<Utc>) -> Secs {
+    (at - epoch).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
+}
+
 /// Writes journal entries in order; returns agents whose stored state had moved.
 async fn write_entries(
     tx: &mut crate::store::direct::DirectTx<'_>,
     entries: &[Entry],
+    node: &str,
 ) -> Result<Vec<UserId>, EngineError> {
     let mut conflicts = Vec::new();
     for entry in entries {
@@ -806,6 +868,14 @@ async fn write_entries(
                 continue;
             }
             tx.execute(&statements[1]).await?;
+            if change.from == crate::agent::AgentState::LoggedOut {
+                // Logged in here: a restart of this process logs them out (see `recover`).
+                tx.execute(&Statement::new(
+                    "UPDATE agent_states SET node = $1 WHERE user_id = $2",
+                    vec![node.into(), change.agent.into()],
+                ))
+                .await?;
+            }
             continue;
         }
         for statement in &statements {
