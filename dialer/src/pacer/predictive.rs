@@ -61,7 +61,7 @@ impl PredictiveConfig {
             ceiling: config.ceiling,
             grace_s: config.grace_s,
             ring_timeout_s: config.ring_timeout_s,
-            target_share: 0.85,
+            target_share: 0.75,
             allowance_cap: 2.0,
             lambda_max: 0.3,
             lambda_floor: 0.002,
@@ -132,15 +132,55 @@ pub struct Predictive {
     grids: Option<Grids>,
     grids_at: Secs,
     allowance: f64,
+    /// Scratch: dials in flight per row of the dial table.
+    dial_counts: Vec<u32>,
 }
 
+/// The models, tabulated for one decision's lookups: for each elapsed time (rounded to the
+/// table's step), the chance of being done by each knot.
 #[derive(Debug, Clone)]
 struct Grids {
-    answer: Grid,
-    other: Grid,
-    talk: Grid,
-    wrap: Grid,
-    wrap_mean: f64,
+    /// A talking agent `e` seconds into the call is free (talk and wrap-up done) within each
+    /// knot plus the grace time; rows one second apart.
+    talk: Table,
+    /// An agent `e` seconds into wrap-up is free within each knot plus the grace time.
+    wrap: Table,
+    /// A dial ringing for `d` seconds: its survival as a person, as anything else, and the
+    /// chance a person answers within each knot; rows a quarter second apart.
+    dial: Vec<DialRow>,
+    dial_step: f64,
+    /// A new dial is answered by a person, if it is one, within each knot.
+    new_f: [f64; KNOTS],
+}
+
+/// Rows of per-knot chances at regular elapsed times; beyond the last row the chances stay
+/// as they are there (the distributions' tails are exponential, so memoryless).
+#[derive(Debug, Clone)]
+struct Table {
+    step: f64,
+    rows: Vec<[f64; KNOTS]>,
+}
+
+impl Table {
+    fn new(step: f64, max: f64, row: impl Fn(f64) -> [f64; KNOTS]) -> Self {
+        let n = (max / step).ceil() as usize + 1;
+        Self {
+            step,
+            rows: (0..n).map(|i| row(i as f64 * step)).collect(),
+        }
+    }
+
+    fn row(&self, elapsed: f64) -> &[f64; KNOTS] {
+        let i = ((elapsed / self.step) + 0.5) as usize;
+        &self.rows[i.min(self.rows.len() - 1)]
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DialRow {
+    survival_person: f64,
+    survival_other: f64,
+    f: [f64; KNOTS],
 }
 
 /// The standard normal CDF (Abramowitz and Stegun 7.1.26 through erfc; error below 1.5e-7).
@@ -151,6 +191,50 @@ fn phi(z: f64) -> f64 {
         t * (0.254_829_592 + t * (-0.284_496_736 + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
     let erfc = poly * (-x * x).exp();
     if z >= 0.0 { 1.0 - 0.5 * erfc } else { 0.5 * erfc }
+}
+
+/// The number of dials whose risk is at most `lambda`, given that `risk(n)` (the risk of the
+/// dial placed after `n` others) grows with `n`, at most `limit`; and the risk of the first
+/// dial refused (or of the last one placed, when none is refused).
+fn first_over(limit: u32, lambda: f64, risk: impl Fn(f64) -> f64) -> (u32, f64) {
+    if limit == 0 {
+        return (0, 0.0);
+    }
+    let first = risk(0.0);
+    if first > lambda {
+        return (0, first);
+    }
+    // risk(lo) <= lambda; find hi with risk(hi) > lambda, or reach the limit.
+    let (mut lo, mut hi) = (0u32, 1u32);
+    let mut hi_risk;
+    loop {
+        if hi >= limit {
+            let at_limit = risk(f64::from(limit - 1));
+            if at_limit <= lambda {
+                return (limit, at_limit);
+            }
+            hi = limit - 1;
+            hi_risk = at_limit;
+            break;
+        }
+        hi_risk = risk(f64::from(hi));
+        if hi_risk > lambda {
+            break;
+        }
+        lo = hi;
+        hi = hi.saturating_mul(2);
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let r = risk(f64::from(mid));
+        if r > lambda {
+            hi = mid;
+            hi_risk = r;
+        } else {
+            lo = mid;
+        }
+    }
+    (hi, hi_risk)
 }
 
 impl Predictive {
@@ -174,18 +258,41 @@ impl Predictive {
             grids: None,
             grids_at: f64::NEG_INFINITY,
             allowance: 1.0,
+            dial_counts: Vec::new(),
             config,
         }
     }
 
     fn rebuild(&mut self, now: Secs) {
-        let ring = self.config.ring_timeout_s.max(5.0) + 5.0;
+        let c = &self.config;
+        let horizon = c.ring_timeout_s.max(5.0);
+        let ring = horizon + 5.0;
+        let mut tau = [0.0; KNOTS];
+        for (k, t) in tau.iter_mut().enumerate() {
+            *t = horizon * (k + 1) as f64 / KNOTS as f64;
+        }
+        let answer = Grid::of(&self.answer, 0.25, ring);
+        let other = Grid::of(&self.other, 0.25, ring);
+        let talk = Grid::of(&self.talk, 1.0, 7200.0);
+        let wrap = Grid::of(&self.wrap, 0.5, 1200.0);
+        let (grace, wrap_mean) = (c.grace_s, self.wrap.mean());
+        let dial_step = 0.25;
+        let dial = (0..=(ring / dial_step).ceil() as usize)
+            .map(|i| {
+                let d = i as f64 * dial_step;
+                DialRow {
+                    survival_person: 1.0 - answer.cdf(d),
+                    survival_other: 1.0 - other.cdf(d),
+                    f: tau.map(|t| answer.conditional(d, t)),
+                }
+            })
+            .collect();
         self.grids = Some(Grids {
-            answer: Grid::of(&self.answer, 0.25, ring),
-            other: Grid::of(&self.other, 0.25, ring),
-            talk: Grid::of(&self.talk, 1.0, 7200.0),
-            wrap: Grid::of(&self.wrap, 0.5, 1200.0),
-            wrap_mean: self.wrap.mean(),
+            talk: Table::new(1.0, 7200.0, |e| tau.map(|t| talk.conditional(e, t + grace - wrap_mean))),
+            wrap: Table::new(0.5, 1200.0, |e| tau.map(|t| wrap.conditional(e, t + grace))),
+            dial,
+            dial_step,
+            new_f: tau.map(|t| answer.cdf(t)),
         });
         self.grids_at = now;
     }
@@ -201,8 +308,10 @@ impl Predictive {
     fn lambda(&self, situation: &Situation<'_>) -> f64 {
         let w = situation.window;
         let c = &self.config;
-        // The window's own count: at the ceiling, place only dials that are nearly safe.
-        if (w.abandons + 1.0) > c.ceiling * (w.person_answers + 1.0) {
+        // The window's own count: near the ceiling (two more abandons, as calls in flight
+        // can bring at once, would pass the share the allowance aims at), place only dials
+        // that are nearly safe.
+        if (w.abandons + 2.0) > c.target_share * c.ceiling * (w.person_answers + 1.0) {
             return c.lambda_floor;
         }
         let fill = (self.allowance / c.allowance_cap).clamp(0.0, 1.0);
@@ -247,79 +356,78 @@ impl Strategy for Predictive {
             self.rebuild(s.now);
         }
         let g = self.grids.as_ref().expect("built above");
-        let c = &self.config;
         let p = self.person.mean().clamp(1e-4, 1.0);
         let (a, b) = (self.person.alpha(), self.person.beta());
         let var_p = a * b / ((a + b).powi(2) * (a + b + 1.0));
-        let horizon = c.ring_timeout_s.max(5.0);
-        let mut tau = [0.0; KNOTS];
-        for (k, t) in tau.iter_mut().enumerate() {
-            *t = horizon * (k + 1) as f64 / KNOTS as f64;
-        }
         // Supply by τ + grace.
         let (mut mu_y, mut var_y) = ([0.0; KNOTS], [0.0; KNOTS]);
         let mut ready = 0.0;
+        let mut total_agents = 0.0;
         for agent in s.agents {
             let w = agent.weight;
+            total_agents += w;
             let e = (s.now - agent.since).max(0.0);
-            match agent.phase {
-                AgentPhase::Ready => ready += w,
-                AgentPhase::Reserved => {}
-                AgentPhase::Talking => {
-                    for k in 0..KNOTS {
-                        let q = g.talk.conditional(e, tau[k] + c.grace_s - g.wrap_mean);
-                        mu_y[k] += w * q;
-                        var_y[k] += w * w * q * (1.0 - q);
-                    }
+            let row = match agent.phase {
+                AgentPhase::Ready => {
+                    ready += w;
+                    continue;
                 }
-                AgentPhase::WrapUp => {
-                    for k in 0..KNOTS {
-                        let q = g.wrap.conditional(e, tau[k] + c.grace_s);
-                        mu_y[k] += w * q;
-                        var_y[k] += w * w * q * (1.0 - q);
-                    }
-                }
+                AgentPhase::Reserved => continue,
+                AgentPhase::Talking => g.talk.row(e),
+                AgentPhase::WrapUp => g.wrap.row(e),
+            };
+            for k in 0..KNOTS {
+                let q = row[k];
+                mu_y[k] += w * q;
+                var_y[k] += w * w * q * (1.0 - q);
             }
         }
-        // Demand by τ from dials in flight, and persons already waiting.
+        // Demand by τ from dials in flight, and persons already waiting. Dials are counted by
+        // their row of the table (how long they have rung), then each row is weighed once.
         let (mut mu_x, mut var_x, mut scale_x) = ([0.0; KNOTS], [0.0; KNOTS], [0.0; KNOTS]);
         let mut waiting = 0.0;
+        let mut counts = std::mem::take(&mut self.dial_counts);
+        counts.clear();
+        counts.resize(g.dial.len(), 0);
+        let last_dial_row = g.dial.len() - 1;
         for dial in s.dials {
             match dial.phase {
                 DialPhase::Waiting { .. } => waiting += 1.0,
                 DialPhase::Ringing => {
                     let d = (s.now - dial.dialed_at).max(0.0);
-                    let (sa, sn) = (1.0 - g.answer.cdf(d), 1.0 - g.other.cdf(d));
-                    let denom = p * sa + (1.0 - p) * sn;
-                    if denom <= 1e-12 {
-                        continue;
-                    }
-                    let post = p * sa / denom;
-                    for k in 0..KNOTS {
-                        let f = g.answer.conditional(d, tau[k]);
-                        let pi = post * f;
-                        mu_x[k] += pi;
-                        var_x[k] += pi * (1.0 - pi);
-                        scale_x[k] += sa * f / denom;
-                    }
+                    counts[((d / g.dial_step + 0.5) as usize).min(last_dial_row)] += 1;
                 }
             }
         }
-        let lambda = self.lambda(s);
-        let mut new_pi = [0.0; KNOTS];
-        let mut new_f = [0.0; KNOTS];
-        for k in 0..KNOTS {
-            new_f[k] = g.answer.cdf(tau[k]);
-            new_pi[k] = p * new_f[k];
+        for (row, &count) in g.dial.iter().zip(&counts) {
+            if count == 0 {
+                continue;
+            }
+            let m = f64::from(count);
+            let (sa, sn) = (row.survival_person, row.survival_other);
+            let denom = p * sa + (1.0 - p) * sn;
+            if denom <= 1e-12 {
+                continue;
+            }
+            let post = p * sa / denom;
+            let scale = sa / denom;
+            for k in 0..KNOTS {
+                let f = row.f[k];
+                let pi = post * f;
+                mu_x[k] += m * pi;
+                var_x[k] += m * pi * (1.0 - pi);
+                scale_x[k] += m * scale * f;
+            }
         }
-        let total_agents: f64 = s.agents.iter().map(|a| a.weight).sum();
-        // Never more dials in flight than a generous multiple of the agents.
-        let cap = ((total_agents * 4.0 / p.max(0.05)).ceil() as u32).saturating_sub(s.dials.len() as u32);
-        let limit = s.max_dials.min(cap);
-        let mut n: u32 = 0;
-        let mut last_risk = 0.0;
-        while n < limit {
-            let ahead = f64::from(n);
+        self.dial_counts = counts;
+        let g = self.grids.as_ref().expect("built above");
+        let lambda = self.lambda(s);
+        let new_f = g.new_f;
+        let new_pi = new_f.map(|f| p * f);
+        // The chance that the dial placed after `ahead` new ones is abandoned: over the knots,
+        // the chance its person answers then times the chance that the persons before it
+        // outnumber the agents free within the grace time.
+        let risk = |ahead: f64| {
             let mut risk = 0.0;
             let mut previous = 0.0;
             for k in 0..KNOTS {
@@ -333,14 +441,18 @@ impl Strategy for Predictive {
                 let var = var_x[k] + ahead * new_pi[k] * (1.0 - new_pi[k]) + var_y[k] + spread * spread * var_p + 1e-9;
                 risk += d_pi * phi((mean + 0.5) / var.sqrt());
             }
-            let risk = risk / p;
-            if risk > lambda {
-                last_risk = risk;
-                break;
-            }
-            last_risk = risk;
-            n += 1;
-        }
+            risk / p
+        };
+        // Never more dials in flight than a generous multiple of the agents.
+        let cap = ((total_agents * 4.0 / p.max(0.05)).ceil() as u32).saturating_sub(s.dials.len() as u32);
+        let limit = s.max_dials.min(cap);
+        // The risk grows with the dials ahead: the count is the first dial over λ, found by
+        // doubling and then halving instead of one dial at a time.
+        let (n, last_risk) = first_over(limit, lambda, risk);
+        // Never fewer dials in flight than ready agents: so many cannot be abandoned (each
+        // person finds one of them), and predictive is never worse than progressive.
+        let uncovered = (ready - s.dials.len() as f64).floor().max(0.0) as u32;
+        let n = n.max(uncovered.min(s.max_dials));
         let mut explain = Explain::default();
         explain.figure("ready", ready);
         explain.figure("agents", total_agents);
@@ -410,6 +522,24 @@ mod tests {
             phase,
             since,
             weight: 1.0,
+        }
+    }
+
+    #[test]
+    fn the_search_finds_what_counting_one_by_one_finds() {
+        for limit in 0..40u32 {
+            for over in 0..45u32 {
+                // A growing risk that passes λ = 0.5 at `over`.
+                let risk = |n: f64| {
+                    if n >= f64::from(over) {
+                        0.6 + n / 100.0
+                    } else {
+                        n / 100.0
+                    }
+                };
+                let linear = (0..limit).find(|n| risk(f64::from(*n)) > 0.5).unwrap_or(limit);
+                assert_eq!(first_over(limit, 0.5, risk).0, linear, "limit {limit}, over {over}");
+            }
         }
     }
 
