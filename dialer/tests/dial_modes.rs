@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use paceline_dialer::Db;
 use paceline_dialer::campaign::{CallingHours, CampaignConfig, CampaignKind, Day, DialMode, Outcome, RetryRule};
 use paceline_dialer::clock::ManualClock;
 use paceline_dialer::events::EventBus;
@@ -20,6 +19,7 @@ use paceline_dialer::sim::world::World;
 use paceline_dialer::store::testing::TestDb;
 use paceline_dialer::telephony::{CallId, DigitCollection, Originate, Prompt, Switch, SwitchError};
 use paceline_dialer::users::UserId;
+use paceline_dialer::{Db, with_db};
 use proptest::prelude::*;
 
 /// The simulated switch, recording the prompts the runtime plays.
@@ -211,10 +211,7 @@ async fn attempts(db: &Db, campaign: i64) -> Vec<Attempt> {
     let sql = "SELECT record_id, e164, dial_mode, dialed_at, answered_at, bridged_at, ended_at, outcome,
                       abandoned, disposition, keypad
                FROM attempts WHERE campaign_id = $1 AND dialed_at IS NOT NULL ORDER BY id";
-    let rows: Vec<AttemptRow> = match db {
-        Db::Sqlite(p) => sqlx::query_as(sql).bind(campaign).fetch_all(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_as(sql).bind(campaign).fetch_all(p).await.unwrap(),
-    };
+    let rows: Vec<AttemptRow> = with_db!(db, |p| sqlx::query_as(sql).bind(campaign).fetch_all(p).await.unwrap());
     rows.into_iter()
         .map(|r| Attempt {
             record: r.0,
@@ -234,18 +231,12 @@ async fn attempts(db: &Db, campaign: i64) -> Vec<Attempt> {
 
 async fn record(db: &Db, id: i64) -> (String, i64, Option<DateTime<Utc>>) {
     let sql = "SELECT status, attempts, next_call_at FROM records WHERE id = $1";
-    match db {
-        Db::Sqlite(p) => sqlx::query_as(sql).bind(id).fetch_one(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_as(sql).bind(id).fetch_one(p).await.unwrap(),
-    }
+    with_db!(db, |p| sqlx::query_as(sql).bind(id).fetch_one(p).await.unwrap())
 }
 
 async fn dnc_count(db: &Db, e164: &str) -> i64 {
     let sql = "SELECT COUNT(*) FROM dnc_entries WHERE e164 = $1";
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sql).bind(e164).fetch_one(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sql).bind(e164).fetch_one(p).await.unwrap(),
-    }
+    with_db!(db, |p| sqlx::query_scalar(sql).bind(e164).fetch_one(p).await.unwrap())
 }
 
 fn mode(mode: DialMode) -> impl FnOnce(&mut CampaignConfig) {
@@ -551,20 +542,19 @@ async fn check_case(case: Case) {
     // Numbers put on the do-not-call list after the sample was loaded: the dial-time check.
     let numbers: Vec<String> = {
         let sql = "SELECT e164 FROM record_phones ORDER BY record_id";
-        match db {
-            Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
-        }
+        with_db!(db, |p| sqlx::query_scalar(sql).fetch_all(p).await.unwrap())
     };
     let mut listed: Vec<String> = case.listed.iter().map(|i| numbers[*i].clone()).collect();
     listed.sort();
     listed.dedup();
     for e164 in &listed {
         let sql = "INSERT INTO dnc_entries (campaign_id, e164, source, added_at) VALUES (NULL, $1, 'test', $2)";
-        match db {
-            Db::Sqlite(p) => sqlx::query(sql).bind(e164).bind(start()).execute(p).await.map(drop),
-            Db::Postgres(p) => sqlx::query(sql).bind(e164).bind(start()).execute(p).await.map(drop),
-        }
+        with_db!(db, |p| sqlx::query(sql)
+            .bind(e164)
+            .bind(start())
+            .execute(p)
+            .await
+            .map(drop))
         .unwrap();
     }
 
@@ -640,10 +630,11 @@ async fn check_case(case: Case) {
     assert!(!all.is_empty(), "nothing was dialed in {case:?}");
     let zones: HashMap<i64, String> = {
         let sql = "SELECT id, time_zone FROM records WHERE campaign_id = $1";
-        let rows: Vec<(i64, String)> = match db {
-            Db::Sqlite(p) => sqlx::query_as(sql).bind(centre.campaign).fetch_all(p).await.unwrap(),
-            Db::Postgres(p) => sqlx::query_as(sql).bind(centre.campaign).fetch_all(p).await.unwrap(),
-        };
+        let rows: Vec<(i64, String)> = with_db!(db, |p| sqlx::query_as(sql)
+            .bind(centre.campaign)
+            .fetch_all(p)
+            .await
+            .unwrap());
         rows.into_iter().collect()
     };
     let mut per_record: HashMap<i64, Vec<&Attempt>> = HashMap::new();

@@ -201,6 +201,11 @@ impl Explain {
     pub fn figure(&mut self, name: &'static str, value: f64) {
         self.figures.push((name, value));
     }
+
+    /// The figure called `name`, if the decision gave one.
+    pub fn value(&self, name: &str) -> Option<f64> {
+        self.figures.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
 }
 
 impl fmt::Display for Explain {

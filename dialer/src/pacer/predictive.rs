@@ -595,9 +595,6 @@ mod tests {
         assert!(after < before, "{before} then {after}");
         // At the window's ceiling only nearly safe dials go out.
         let at_ceiling = pacer.decide(&situation(&agents, &[], window(1000.0, 30.0)));
-        assert_eq!(
-            at_ceiling.explain.figures.iter().find(|f| f.0 == "lambda").unwrap().1,
-            0.002
-        );
+        assert_eq!(at_ceiling.explain.value("lambda").unwrap(), 0.002);
     }
 }

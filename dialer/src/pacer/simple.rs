@@ -214,13 +214,7 @@ mod tests {
     }
 
     fn figure(decision: &Decision, name: &str) -> f64 {
-        decision
-            .explain
-            .figures
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| *v)
-            .expect(name)
+        decision.explain.value(name).expect(name)
     }
 
     #[test]

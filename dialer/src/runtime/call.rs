@@ -127,16 +127,6 @@ impl InFlight {
     pub fn slots(&self) -> &[DialSnapshot] {
         &self.slots
     }
-
-    /// How many.
-    pub fn len(&self) -> usize {
-        self.slots.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
-    }
 }
 
 /// How the pacer sees a live call, if it is one of its dials in flight (`secs` turns a time
@@ -184,7 +174,7 @@ mod tests {
         let mut left: Vec<f64> = set.slots().iter().map(|d| d.dialed_at).collect();
         left.sort_by(f64::total_cmp);
         assert_eq!(left, vec![0.0, 2.0, 3.0]);
-        assert_eq!(set.len(), 3);
+        assert_eq!(set.slots().len(), 3);
         assert!(
             set.slots()
                 .iter()
@@ -193,6 +183,6 @@ mod tests {
         set.remove(&CallId("c3".into()));
         set.remove(&CallId("c0".into()));
         set.remove(&CallId("c2".into()));
-        assert!(set.is_empty());
+        assert!(set.slots().is_empty());
     }
 }

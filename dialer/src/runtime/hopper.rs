@@ -302,27 +302,8 @@ pub async fn fill(
             .push((row.int(1)?, row.text(2)?.to_string()));
     }
 
-    let mut listed: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let numbers: Vec<String> = phones.values().flatten().map(|(_, e)| e.clone()).collect();
-    if !numbers.is_empty() {
-        let mut params = vec![Param::Int(fill.campaign)];
-        params.extend(numbers.iter().map(|n| Param::Text(n.clone())));
-        let rows = tx
-            .query(
-                &Statement::built(
-                    format!(
-                        "SELECT e164 FROM dnc_entries WHERE e164 IN ({}) AND (campaign_id IS NULL OR campaign_id = $1)",
-                        placeholders(2, numbers.len())
-                    ),
-                    params,
-                ),
-                &[Kind::Text],
-            )
-            .await?;
-        for row in &rows {
-            listed.insert(row.text(0)?.to_string());
-        }
-    }
+    let numbers: Vec<&str> = phones.values().flatten().map(|(_, e)| e.as_str()).collect();
+    let on_list: std::collections::HashSet<String> = listed(tx, fill.campaign, &numbers).await?.into_iter().collect();
 
     let mut outcomes: HashMap<i64, Vec<(Outcome, i64)>> = HashMap::new();
     let rows = tx
@@ -384,7 +365,7 @@ pub async fn fill(
         // The record's current number, or the next one not on a do-not-call list.
         let dialable = record_phones
             .iter()
-            .filter(|(position, e164)| *position >= state.phone_position && !listed.contains(e164))
+            .filter(|(position, e164)| *position >= state.phone_position && !on_list.contains(e164))
             .min_by_key(|(position, _)| *position)
             .cloned();
         let Some((position, e164)) = dialable else {

@@ -28,7 +28,7 @@ pub struct Figures {
     pub dials: u64,
     /// Calls a real person answered.
     pub person_answers: u64,
-    /// Of those, abandoned.
+    /// Of those, abandoned (including persons taken for machines).
     pub abandons: u64,
     /// abandons / person_answers.
     pub abandon_rate: f64,

@@ -9,7 +9,7 @@ use chrono::Duration;
 use serde::Serialize;
 
 use super::desk::Desk;
-use super::metrics::{CallTruth, Metrics};
+use super::metrics::{CallTruth, Figures, Metrics};
 use super::scenario::Scenario;
 use super::setup::{self, SetupError};
 use super::switch::SimSwitch;
@@ -62,24 +62,9 @@ pub struct SimReport {
     pub hours: f64,
     /// The abandon ceiling the pacer worked to.
     pub abandon_target: f64,
-    /// Dials in the measured period.
-    pub dials: u64,
-    /// Calls a real person answered.
-    pub person_answers: u64,
-    /// Of those, abandoned (including persons taken for machines).
-    pub abandons: u64,
-    /// abandons / person_answers.
-    pub abandon_rate: f64,
-    /// The highest rate over any compliance window in the measured period.
-    pub worst_window_abandon_rate: f64,
-    /// Share of logged-in agent time spent talking or in wrap-up.
-    pub occupancy: f64,
-    /// Mean wait of a free agent for the next call, seconds.
-    pub agent_wait_mean_s: f64,
-    /// Its 95th percentile.
-    pub agent_wait_p95_s: f64,
-    /// Calls that reached an agent per logged-in agent hour.
-    pub contacts_per_agent_hour: f64,
+    /// What the run measured: dials, answers, abandons, occupancy, waits, contacts.
+    #[serde(flatten)]
+    pub figures: Figures,
     /// The pacer's own decision time, 99th percentile, microseconds.
     pub decision_p99_us: f64,
     /// Pacer decisions made.
@@ -198,15 +183,7 @@ pub async fn run(options: SimOptions) -> Result<SimReport, SimError> {
         agents: scenario.agents.count,
         hours: scenario.hours,
         abandon_target: scenario.abandon_target,
-        dials: figures.dials,
-        person_answers: figures.person_answers,
-        abandons: figures.abandons,
-        abandon_rate: figures.abandon_rate,
-        worst_window_abandon_rate: figures.worst_window_abandon_rate,
-        occupancy: figures.occupancy,
-        agent_wait_mean_s: figures.agent_wait_mean_s,
-        agent_wait_p95_s: figures.agent_wait_p95_s,
-        contacts_per_agent_hour: figures.contacts_per_agent_hour,
+        figures,
         decision_p99_us: stats.decisions.value_at_quantile(0.99) as f64 / 1000.0,
         decisions: stats.decisions.len(),
         commits: stats.commits,
