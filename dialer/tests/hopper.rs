@@ -282,6 +282,72 @@ async fn call_order_and_every_check() {
     assert!(again.reserved.is_empty(), "{:?}", keys_of(&again, &keys));
 }
 
+#[tokio::test]
+async fn retries_by_priority_then_due_time_across_zones() {
+    let test = TestDb::new().await;
+    let db = &test.db;
+    let c = campaign(db, "retries").await;
+    let ago = |minutes| Some(now() - Duration::minutes(minutes));
+    let mut keys = Vec::new();
+    // (key, zone, priority, due minutes ago; negative: not yet due)
+    let rows: [(&str, &str, i64, i64); 9] = [
+        ("ny-p0-old", "America/New_York", 0, 50),
+        ("ny-p0-new", "America/New_York", 0, 5),
+        ("ny-p0-later", "America/New_York", 0, -30),
+        ("ny-p7-later", "America/New_York", 7, -10),
+        ("ny-p7-due", "America/New_York", 7, 1),
+        ("chi-p7-old", "America/Chicago", 7, 20),
+        ("chi-p3", "America/Chicago", 3, 40),
+        ("chi-p0", "America/Chicago", 0, 30),
+        ("la-p9", "America/Los_Angeles", 9, 60),
+    ];
+    for (key, zone, priority, minutes) in rows {
+        let id = record(
+            db,
+            c,
+            R {
+                key,
+                zone,
+                priority,
+                status: "ready",
+                attempts: 1,
+                next_call_at: ago(minutes),
+                ..R::default()
+            },
+        )
+        .await;
+        keys.push((id, key));
+    }
+    // Waiting retries of the top priority must not hide the due ones below it.
+    for i in 0..30 {
+        let key = format!("ny-p7-wait-{i}");
+        let id = record(
+            db,
+            c,
+            R {
+                key: &key,
+                priority: 7,
+                status: "ready",
+                attempts: 1,
+                next_call_at: ago(-60 - i),
+                ..R::default()
+            },
+        )
+        .await;
+        keys.push((id, "waiting"));
+    }
+    let zones = vec!["America/Chicago".to_string(), "America/New_York".to_string()];
+    let mut direct = DirectDb::open(db).unwrap();
+    let report = reserve(&mut direct, &request(c, "node-a", &zones, 5, test.backend()), None).await;
+    assert_eq!(
+        keys_of(&report, &keys),
+        ["chi-p7-old", "ny-p7-due", "chi-p3", "ny-p0-old", "chi-p0"],
+        "due retries of open zones, by priority and then longest due first, cut at the limit"
+    );
+    let rest = reserve(&mut direct, &request(c, "node-a", &zones, 5, test.backend()), None).await;
+    assert_eq!(keys_of(&rest, &keys), ["ny-p0-new"], "then the last one due");
+}
+
 struct RegionGate;
 
 impl QuotaGate for RegionGate {

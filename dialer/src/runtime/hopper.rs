@@ -182,6 +182,7 @@ async fn class_query(
     filter: &str,
     order_by: &str,
     zones: &[String],
+    priority: Option<i64>,
     want: usize,
 ) -> Result<Vec<Vec<Value>>, FillError> {
     let mut params: Vec<Param> = vec![
@@ -190,6 +191,13 @@ async fn class_query(
         fill.max_attempts.into(),
         (want as i64).into(),
     ];
+    let priority = match priority {
+        Some(p) => {
+            params.push(p.into());
+            format!(" AND r.priority = ${}", params.len())
+        }
+        None => String::new(),
+    };
     let zones_at = params.len() + 1;
     params.extend(zones.iter().map(|z| Param::Text(z.clone())));
     let owner = match fill.assigned {
@@ -223,7 +231,7 @@ async fn class_query(
     };
     let sql = format!(
         "SELECT {CANDIDATE_COLUMNS} FROM records r
-         WHERE {campaign} AND {filter} AND r.attempts < $3
+         WHERE {campaign} AND {filter}{priority} AND r.attempts < $3
            AND r.time_zone IN ({zones}) AND {owner}
          ORDER BY {order_by} LIMIT $4{lock}",
         zones = placeholders(zones_at, zones.len()),
@@ -249,9 +257,9 @@ pub async fn fill(
         }
         // Retries, and fresh records in import order, are read zone by zone along their
         // indexes, each stopping at `want`, and merged; callbacks (few) in one query.
-        let retry = filter.starts_with("r.status = 'ready'");
+        let retry = filter.starts_with("r.status = 'ready'") && fill.assigned.is_none();
         let fresh = filter.starts_with("r.status = 'new'") && fill.order == CallOrder::Sequential;
-        let by_zone = fill.assigned.is_none() && (retry || fresh) && fill.open_zones.len() > 1;
+        let by_zone = retry || (fill.assigned.is_none() && fresh && fill.open_zones.len() > 1);
         let zone_sets: Vec<&[String]> = if by_zone {
             fill.open_zones.chunks(1).collect()
         } else {
@@ -259,7 +267,31 @@ pub async fn fill(
         };
         let mut class: Vec<Vec<Value>> = Vec::new();
         for zones in zone_sets {
-            class.extend(class_query(tx, fill, filter, order_by, zones, want).await?);
+            if !retry {
+                class.extend(class_query(tx, fill, filter, order_by, zones, None, want).await?);
+                continue;
+            }
+            // Retries, priority by priority: the index then holds each priority's due rows
+            // in due order, so the read stops at the first one not yet due instead of
+            // stepping over every waiting retry of the zone.
+            let mut found = 0;
+            for priority in retry_priorities(tx, fill.campaign, &zones[0]).await? {
+                let rows = class_query(
+                    tx,
+                    fill,
+                    filter,
+                    "r.next_call_at, r.id",
+                    zones,
+                    Some(priority),
+                    want - found,
+                )
+                .await?;
+                found += rows.len();
+                class.extend(rows);
+                if found >= want {
+                    break;
+                }
+            }
         }
         if by_zone {
             // Priority first, then due time (retries) and import order: what the one query
@@ -346,6 +378,7 @@ pub async fn fill(
     }
 
     let mut to_reserve: Vec<Reserved> = Vec::new();
+    let mut moved: Vec<i64> = Vec::new();
     for row in &candidates {
         let record = row.int(0)?;
         let status: RecordStatus = row.text(1)?.parse().map_err(|found| ShapeError {
@@ -382,6 +415,9 @@ pub async fn fill(
         {
             report.quota_closed.push(record);
             continue;
+        }
+        if position != state.phone_position {
+            moved.push(record);
         }
         state.phone_position = position;
         let zones = RecordZones::from_stored(row.text(7)?).map_err(|e| ShapeError {
@@ -432,9 +468,9 @@ pub async fn fill(
     ))
     .await?;
     // A number skipped for a do-not-call listing moves the record on to the next one.
-    for r in &to_reserve {
+    for r in to_reserve.iter().filter(|r| moved.contains(&r.record)) {
         tx.execute(&Statement::new(
-            "UPDATE records SET phone_position = $1 WHERE id = $2 AND phone_position <> $1",
+            "UPDATE records SET phone_position = $1 WHERE id = $2",
             vec![r.state.phone_position.into(), r.record.into()],
         ))
         .await?;
@@ -475,6 +511,27 @@ pub async fn fill(
     }
     report.reserved = to_reserve;
     Ok(report)
+}
+
+/// The distinct priorities of a campaign's retries in one zone, highest first.
+async fn retry_priorities(tx: &mut DirectTx<'_>, campaign: i64, zone: &str) -> Result<Vec<i64>, FillError> {
+    // A loose index scan, as for the zones: one seek per distinct priority.
+    let rows = tx
+        .query(
+            &Statement::new(
+                "WITH RECURSIVE p(priority) AS (
+                     SELECT MAX(priority) FROM records WHERE campaign_id = $1 AND status = 'ready' AND time_zone = $2
+                     UNION ALL
+                     SELECT (SELECT MAX(priority) FROM records
+                             WHERE campaign_id = $1 AND status = 'ready' AND time_zone = $2 AND priority < p.priority)
+                     FROM p WHERE p.priority IS NOT NULL)
+                 SELECT priority FROM p WHERE priority IS NOT NULL",
+                vec![campaign.into(), zone.into()],
+            ),
+            &[Kind::Int],
+        )
+        .await?;
+    rows.iter().map(|row| Ok(row.int(0)?)).collect()
 }
 
 /// The distinct stored time-zone values of a campaign's dialable records.

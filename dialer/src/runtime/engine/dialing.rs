@@ -53,12 +53,16 @@ impl<S: Switch> Engine<S> {
             if !desk.campaigns.contains(&campaign) {
                 continue;
             }
-            let shares = desk
-                .campaigns
-                .iter()
-                .filter(|c| self.runs.get(c).is_some_and(|r| r.active))
-                .count()
-                .max(1);
+            // An agent on several active campaigns counts as a share of one on each.
+            let shares = if desk.campaigns.len() == 1 {
+                1
+            } else {
+                desk.campaigns
+                    .iter()
+                    .filter(|c| self.runs.get(c).is_some_and(|r| r.active))
+                    .count()
+                    .max(1)
+            };
             let weight = 1.0 / shares as f64;
             logged_in += weight;
             if desk.mode != DialMode::Predictive {
@@ -162,6 +166,23 @@ impl<S: Switch> Engine<S> {
     /// the journal.
     pub(super) async fn refill(&mut self, campaign: i64) -> Result<(), EngineError> {
         let now = self.clock.now();
+        let Some(run) = self.runs.get_mut(&campaign) else {
+            return Ok(());
+        };
+        // The dial rate decays with a five-minute time constant; the hopper holds a minute.
+        let dt = (now - run.rate_at).num_milliseconds().max(0) as f64 / 1000.0;
+        run.dial_rate *= (-dt / 300.0).exp();
+        run.rate_at = now;
+        let target = ((run.dial_rate * self.config.hopper_seconds).ceil() as usize)
+            .clamp(self.config.hopper_min, self.config.hopper_max);
+        let want_general = run.hopper.len() * 2 < target && now >= run.dry_until;
+        // Records of agents and teams are looked for at most every half minute.
+        let want_owned = run.owned.is_empty()
+            && now >= run.owned_dry_until
+            && self.desks.values().any(|d| d.campaigns.contains(&campaign));
+        if !want_general && !want_owned {
+            return Ok(());
+        }
         let (config, backend) = (self.config.clone(), self.db.backend());
         let owners: Vec<UserId> = self
             .desks
@@ -176,21 +197,6 @@ impl<S: Switch> Engine<S> {
             .collect();
         teams.sort_unstable();
         teams.dedup();
-        let Some(run) = self.runs.get_mut(&campaign) else {
-            return Ok(());
-        };
-        // The dial rate decays with a five-minute time constant; the hopper holds a minute.
-        let dt = (now - run.rate_at).num_milliseconds().max(0) as f64 / 1000.0;
-        run.dial_rate *= (-dt / 300.0).exp();
-        run.rate_at = now;
-        let target =
-            ((run.dial_rate * config.hopper_seconds).ceil() as usize).clamp(config.hopper_min, config.hopper_max);
-        let want_general = run.hopper.len() * 2 < target && now >= run.dry_until;
-        // Records of agents and teams are looked for at most every half minute.
-        let want_owned = !owners.is_empty() && run.owned.is_empty() && now >= run.owned_dry_until;
-        if !want_general && !want_owned {
-            return Ok(());
-        }
         let entries = self.journal.take();
         let settings = &self.runs.get(&campaign).expect("held").campaign.settings;
         let (hours, max_attempts, order, mode) = (
