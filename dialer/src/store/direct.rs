@@ -126,7 +126,13 @@ fn open_sqlite(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     // Statistics for tables that lack them (a sample generated or imported since): without
     // them SQLite picks the queue index over the assignment indexes for agents' records.
     conn.execute_batch("PRAGMA optimize = 0x10002;")?;
-    conn.set_prepared_statement_cache_capacity(128);
+    let samples = conn.prepare(super::STAT4_PRESENT).and_then(|mut s| s.exists([]));
+    if samples.unwrap_or(false) {
+        conn.execute_batch(super::STAT4_CLEARED)?;
+    }
+    // Room for every statement of the hot loop, including the do-not-call and reservation
+    // statements prepared per list length.
+    conn.set_prepared_statement_cache_capacity(512);
     Ok(conn)
 }
 
