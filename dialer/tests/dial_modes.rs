@@ -109,6 +109,10 @@ struct Rig {
 }
 
 async fn rig(db: &Db, scenario: Scenario, adjust: impl FnOnce(&mut CampaignConfig)) -> Rig {
+    rig_with(db, scenario, adjust, EngineConfig::default()).await
+}
+
+async fn rig_with(db: &Db, scenario: Scenario, adjust: impl FnOnce(&mut CampaignConfig), config: EngineConfig) -> Rig {
     let centre = set_up_with(db, &scenario, start(), adjust).await.unwrap();
     let clock = ManualClock::new(start());
     let prompts = Arc::new(Mutex::new(Vec::new()));
@@ -116,15 +120,9 @@ async fn rig(db: &Db, scenario: Scenario, adjust: impl FnOnce(&mut CampaignConfi
         inner: SimSwitch::new(World::new(Arc::new(scenario), 7), clock.clone()),
         prompts: prompts.clone(),
     };
-    let mut engine = Engine::start(
-        db.clone(),
-        switch,
-        Arc::new(clock.clone()),
-        EventBus::new(1024),
-        EngineConfig::default(),
-    )
-    .await
-    .unwrap();
+    let mut engine = Engine::start(db.clone(), switch, Arc::new(clock.clone()), EventBus::new(1024), config)
+        .await
+        .unwrap();
     engine.run_campaign(&centre.campaign_name, None).await.unwrap();
     Rig {
         engine,
@@ -336,6 +334,29 @@ async fn predictive_places_calls_for_the_floor_and_counts_its_abandons() {
     let window = rig.engine.window(rig.centre.campaign).unwrap();
     assert_eq!(window.abandons as usize, abandoned);
     assert_eq!(window.person_answers as usize, persons);
+}
+
+#[tokio::test]
+async fn the_journal_writer_stores_what_the_engine_would_store_itself() {
+    let mut stored = Vec::new();
+    for background_commits in [false, true] {
+        let test = TestDb::new().await;
+        let scenario = world("[outcomes]\nperson = 0.3\nno_answer = 0.7", 3000);
+        let config = EngineConfig {
+            background_commits,
+            ..EngineConfig::default()
+        };
+        let mut rig = rig_with(&test.db, scenario, mode(DialMode::Predictive), config).await;
+        rig.ready(3).await;
+        rig.run_until(start() + Duration::minutes(20), |_| {}).await;
+        let all = attempts(&test.db, rig.centre.campaign).await;
+        stored.push(format!("{all:#?}"));
+        assert!(all.len() > 20, "{} attempts", all.len());
+    }
+    assert_eq!(
+        stored[0], stored[1],
+        "the same calls, stored alike with and without the writer"
+    );
 }
 
 #[tokio::test]

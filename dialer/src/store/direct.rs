@@ -9,6 +9,7 @@
 //! talks to SQLite directly. Both backends run the same [`Statement`]s.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -41,8 +42,10 @@ pub enum DirectError {
 pub enum DirectDb {
     /// An in-process SQLite connection to the store's file.
     Sqlite {
-        /// The connection.
-        conn: Box<rusqlite::Connection>,
+        /// The connection, shared with the runtime's journal writer (see
+        /// [`DirectDb::shared`]): one connection keeps one page cache, where a second one
+        /// would find its cache stale after each commit of the other.
+        conn: Arc<Mutex<rusqlite::Connection>>,
         /// Its file, for messages.
         path: PathBuf,
     },
@@ -76,10 +79,23 @@ impl DirectDb {
                     source,
                 })?;
                 Ok(DirectDb::Sqlite {
-                    conn: Box::new(conn),
+                    conn: Arc::new(Mutex::new(conn)),
                     path,
                 })
             }
+        }
+    }
+
+    /// Another handle on the same SQLite connection, for a thread that commits beside the
+    /// runtime (each transaction holds the connection, so the two take turns); on PostgreSQL
+    /// the same pool.
+    pub fn shared(&self) -> Self {
+        match self {
+            DirectDb::Sqlite { conn, path } => DirectDb::Sqlite {
+                conn: conn.clone(),
+                path: path.clone(),
+            },
+            DirectDb::Postgres(pool) => DirectDb::Postgres(pool.clone()),
         }
     }
 
@@ -97,6 +113,8 @@ impl DirectDb {
     async fn begin_with(&mut self, begin: &str) -> Result<DirectTx<'_>, DirectError> {
         match self {
             DirectDb::Sqlite { conn, path } => {
+                // A thread that panicked mid-transaction rolled it back as it unwound.
+                let conn = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
                 conn.prepare_cached(begin)
                     .and_then(|mut statement| statement.raw_execute())
                     .map_err(|source| DirectError::Sqlite {
@@ -144,9 +162,9 @@ pub enum DirectTx<'a> {
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
 
-/// An open SQLite transaction on the runtime's connection.
+/// An open SQLite transaction on the runtime's connection, which it holds until it ends.
 pub struct SqliteTx<'a> {
-    conn: &'a rusqlite::Connection,
+    conn: MutexGuard<'a, rusqlite::Connection>,
     path: &'a Path,
     open: bool,
 }
@@ -164,7 +182,7 @@ impl DirectTx<'_> {
     /// Runs a statement; returns the rows it changed.
     pub async fn execute(&mut self, statement: &Statement) -> Result<u64, DirectError> {
         match self {
-            DirectTx::Sqlite(tx) => sqlite_execute(tx.conn, statement).map_err(|e| tx.fail(e)),
+            DirectTx::Sqlite(tx) => sqlite_execute(&tx.conn, statement).map_err(|e| tx.fail(e)),
             DirectTx::Postgres(tx) => Ok(pg_query(statement).execute(&mut **tx).await?.rows_affected()),
         }
     }
@@ -172,7 +190,7 @@ impl DirectTx<'_> {
     /// Runs a query; each row's columns are read as `kinds` says.
     pub async fn query(&mut self, statement: &Statement, kinds: &[Kind]) -> Result<Vec<Vec<Value>>, DirectError> {
         match self {
-            DirectTx::Sqlite(tx) => sqlite_query(tx.conn, statement, kinds.len()).map_err(|e| tx.fail(e)),
+            DirectTx::Sqlite(tx) => sqlite_query(&tx.conn, statement, kinds.len()).map_err(|e| tx.fail(e)),
             DirectTx::Postgres(tx) => {
                 let rows = pg_query(statement).fetch_all(&mut **tx).await?;
                 rows.iter().map(|row| pg_row(row, kinds)).collect()

@@ -197,6 +197,8 @@ impl<S: Switch> Engine<S> {
             .collect();
         teams.sort_unstable();
         teams.dedup();
+        // The writer's batch goes first: the store takes facts in the order they were decided.
+        self.written().await?;
         let entries = self.journal.take();
         let settings = &self.runs.get(&campaign).expect("held").campaign.settings;
         let (hours, max_attempts, order, mode) = (
@@ -362,6 +364,9 @@ impl<S: Switch> Engine<S> {
         // reserved the same agent is found out before two calls go to one person. Dials of
         // the pacer bind no agent: the journal keeps its one-second deadline.
         let for_agent = ready.iter().any(|(_, route, _)| matches!(route, Route::Agent(_)));
+        if for_agent {
+            self.written().await?;
+        }
         let entries = if for_agent { self.journal.take() } else { Vec::new() };
         let node = self.config.node.clone();
         let mut tx = if for_agent {

@@ -13,10 +13,12 @@
 //! - [`agents`]: log-in, ready, not ready, log-out, campaign and mode switching, dispositions.
 //! - [`calls`]: what the switch reports, call by call.
 //! - [`dialing`]: the pacer, the hopper, and placing calls in each dial mode.
+//! - [`writer`]: the thread that commits the journal at its deadline beside the engine.
 
 mod agents;
 mod calls;
 mod dialing;
+mod writer;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
@@ -62,6 +64,9 @@ pub struct EngineConfig {
     /// are decided on together (a switch reports events in bursts; a decision per event
     /// costs without dialing better).
     pub pace_interval: Duration,
+    /// Whether journal batches due at their deadline are committed by a writer thread
+    /// beside the engine (SQLite only); see [`writer`].
+    pub background_commits: bool,
 }
 
 impl Default for EngineConfig {
@@ -73,6 +78,7 @@ impl Default for EngineConfig {
             hopper_max: 1000,
             zones_refresh_s: 600,
             pace_interval: Duration::milliseconds(200),
+            background_commits: true,
         }
     }
 }
@@ -169,6 +175,9 @@ pub enum EngineError {
     /// A stored row did not read as expected.
     #[error(transparent)]
     Shape(#[from] ShapeError),
+    /// The journal writer's thread is gone (it panicked).
+    #[error("the journal writer stopped")]
+    WriterStopped,
 }
 
 impl From<FillError> for EngineError {
@@ -300,6 +309,16 @@ pub struct Engine<S: Switch> {
     stats: EngineStats,
     /// Agents whose stored state another process changed first (found at commit).
     conflicts: Vec<UserId>,
+    /// The thread committing deadline batches beside the engine (SQLite).
+    writer: Option<writer::Writer>,
+    /// The batch the writer is committing, with the events it reports.
+    writing: Option<Writing>,
+}
+
+/// A journal batch in the writer's hands.
+struct Writing {
+    done: tokio::sync::oneshot::Receiver<writer::Written>,
+    events: Vec<Event>,
 }
 
 impl<S: Switch> Engine<S> {
@@ -314,6 +333,11 @@ impl<S: Switch> Engine<S> {
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
         let direct = DirectDb::open(&db)?;
+        let writer = if config.background_commits {
+            writer::Writer::start(&direct)
+        } else {
+            None
+        };
         let now = clock.now();
         let pool = AgentPool::new(load_all(&db).await?);
         let mut engine = Self {
@@ -342,6 +366,8 @@ impl<S: Switch> Engine<S> {
                 fills: 0,
             },
             conflicts: Vec::new(),
+            writer,
+            writing: None,
         };
         engine.recover(now).await?;
         Ok(engine)
@@ -443,7 +469,7 @@ impl<S: Switch> Engine<S> {
                     if self.commit_timer == Some(at) {
                         self.commit_timer = None;
                         if self.journal.should_commit(now) {
-                            self.commit().await?;
+                            self.commit_soon().await?;
                         }
                     }
                 }
@@ -516,6 +542,7 @@ impl<S: Switch> Engine<S> {
 
     /// Commits the journal in one transaction, then publishes the events it reported.
     pub async fn commit(&mut self) -> Result<(), EngineError> {
+        self.written().await?;
         if self.journal.is_empty() {
             self.publish();
             return Ok(());
@@ -539,6 +566,66 @@ impl<S: Switch> Engine<S> {
         }
     }
 
+    /// Hands the journal to the writer when there is one (nothing waits for this batch),
+    /// else commits it here.
+    async fn commit_soon(&mut self) -> Result<(), EngineError> {
+        if self.writer.is_none() {
+            return self.commit().await;
+        }
+        self.written().await?;
+        if self.journal.is_empty() {
+            self.publish();
+            return Ok(());
+        }
+        let entries = self.journal.take();
+        let events = std::mem::take(&mut self.pending);
+        let done = self
+            .writer
+            .as_ref()
+            .expect("checked above")
+            .submit(entries, &self.config.node);
+        self.writing = Some(Writing { done, events });
+        Ok(())
+    }
+
+    /// Waits until the batch in the writer's hands, if any, is committed, and publishes its
+    /// events. Everything the engine has decided and handed over is then in the store.
+    pub async fn written(&mut self) -> Result<(), EngineError> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(());
+        };
+        let written = writing.done.await.unwrap_or(Err(EngineError::WriterStopped));
+        self.after_written(written, writing.events).await
+    }
+
+    /// Publishes the writer's batch if it is committed, without waiting.
+    async fn poll_written(&mut self) -> Result<(), EngineError> {
+        use tokio::sync::oneshot::error::TryRecvError;
+        let Some(writing) = &mut self.writing else {
+            return Ok(());
+        };
+        let written = match writing.done.try_recv() {
+            Ok(written) => written,
+            Err(TryRecvError::Empty) => return Ok(()),
+            Err(TryRecvError::Closed) => Err(EngineError::WriterStopped),
+        };
+        let writing = self.writing.take().expect("held above");
+        self.after_written(written, writing.events).await
+    }
+
+    async fn after_written(&mut self, written: writer::Written, events: Vec<Event>) -> Result<(), EngineError> {
+        let conflicts = written?;
+        self.stats.commits += 1;
+        for event in events {
+            self.events.publish(event);
+        }
+        for agent in conflicts {
+            self.reload_agent(agent).await?;
+            self.conflicts.push(agent);
+        }
+        Ok(())
+    }
+
     async fn reload_agent(&mut self, agent: UserId) -> Result<(), EngineError> {
         tracing::warn!(agent, "agent changed by another dialer process; reloading");
         if let Some(view) = crate::agent::store::load_one(&self.db, agent).await? {
@@ -549,6 +636,7 @@ impl<S: Switch> Engine<S> {
 
     /// Finishes an input: paces the campaigns it touched and keeps the journal's deadline.
     async fn settle(&mut self) -> Result<(), EngineError> {
+        self.poll_written().await?;
         let now = self.clock.now();
         let gap = self.config.pace_interval;
         while let Some(campaign) = self.dirty.pop_first() {
@@ -571,7 +659,7 @@ impl<S: Switch> Engine<S> {
             self.pace(campaign).await?;
         }
         if self.journal.should_commit(now) {
-            self.commit().await?;
+            self.commit_soon().await?;
         } else if let Some(due) = self.journal.due_at()
             && self.commit_timer.is_none_or(|t| t > due)
         {
