@@ -5,8 +5,6 @@
 //! ([`crate::runtime::Engine`]), stores each [`StateChange`] (with [`super::store`]) before it
 //! acts on it or publishes it, and rebuilds the pool from the store on start.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -85,9 +83,11 @@ pub enum PoolError {
 /// The live agent states.
 #[derive(Debug, Default)]
 pub struct AgentPool {
-    agents: HashMap<UserId, AgentView>,
+    // foldhash: the engine looks every agent up at each pacing decision, and SipHash's
+    // flooding resistance buys nothing for keys the dialer makes itself.
+    agents: foldhash::HashMap<UserId, AgentView>,
     /// Which agent holds each call, so a reservation is checked without a scan.
-    holders: HashMap<CallId, UserId>,
+    holders: foldhash::HashMap<CallId, UserId>,
 }
 
 impl AgentPool {
@@ -185,6 +185,8 @@ impl AgentPool {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use chrono::{Duration, TimeZone};
     use proptest::prelude::*;
 

@@ -1,8 +1,6 @@
 //! A live call as the runtime tracks it: which record and attempt it is, who it is for, and
 //! where it is, from dialing to the end. Plain data; the engine moves it along.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 
 use super::hopper::Reserved;
@@ -97,7 +95,7 @@ impl LiveCall {
 pub struct InFlight {
     slots: Vec<DialSnapshot>,
     ids: Vec<CallId>,
-    index: HashMap<CallId, usize>,
+    index: foldhash::HashMap<CallId, usize>,
 }
 
 impl InFlight {

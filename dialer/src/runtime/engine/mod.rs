@@ -21,7 +21,7 @@ mod dialing;
 mod writer;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -293,8 +293,8 @@ pub struct Engine<S: Switch> {
     events: EventBus,
     pool: AgentPool,
     desks: BTreeMap<UserId, Desk>,
-    runs: HashMap<i64, Run>,
-    calls: HashMap<CallId, LiveCall>,
+    runs: foldhash::HashMap<i64, Run>,
+    calls: foldhash::HashMap<CallId, LiveCall>,
     journal: Journal,
     pending: Vec<Event>,
     timers: BinaryHeap<Reverse<(DateTime<Utc>, u64, Timer)>>,
@@ -349,8 +349,8 @@ impl<S: Switch> Engine<S> {
             events,
             pool,
             desks: BTreeMap::new(),
-            runs: HashMap::new(),
-            calls: HashMap::new(),
+            runs: foldhash::HashMap::default(),
+            calls: foldhash::HashMap::default(),
             journal: Journal::default(),
             pending: Vec::new(),
             timers: BinaryHeap::new(),
