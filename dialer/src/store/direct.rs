@@ -144,10 +144,11 @@ fn open_sqlite(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
     // Statistics for tables that lack them (a sample generated or imported since): without
     // them SQLite picks the queue index over the assignment indexes for agents' records.
     conn.execute_batch("PRAGMA optimize = 0x10002;")?;
-    let samples = conn.prepare(super::STAT4_PRESENT).and_then(|mut s| s.exists([]));
-    if samples.unwrap_or(false) {
-        conn.execute_batch(super::STAT4_CLEARED)?;
-    }
+    // One plan per statement whatever values are bound: otherwise SQLite compiles a
+    // statement again whenever a bound value its plan looked at changes (a value matched
+    // against a partial index's condition, a histogram sample), which the hot loop's
+    // statements did thousands of times an hour.
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     // Room for every statement of the hot loop, including the do-not-call and reservation
     // statements prepared per list length.
     conn.set_prepared_statement_cache_capacity(512);

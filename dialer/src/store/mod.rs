@@ -70,16 +70,6 @@ macro_rules! with_db {
     };
 }
 
-/// Whether SQLite's `ANALYZE` left histogram samples (`sqlite_stat4`; the bundled SQLite is
-/// built with them).
-pub(crate) const STAT4_PRESENT: &str = "SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4'";
-
-/// Drops the histogram samples and reloads the statistics, keeping `sqlite_stat1`. With
-/// samples, every statement whose plan could depend on a bound value is compiled again
-/// whenever that value changes, which cost the runtime a recompile of its queue reads at
-/// nearly every fill; the per-index row counts of `sqlite_stat1` are what its plans need.
-pub(crate) const STAT4_CLEARED: &str = "DELETE FROM sqlite_stat4; ANALYZE sqlite_schema;";
-
 impl Db {
     /// Opens (creating if needed) and migrates the store named by `url`.
     ///
@@ -165,15 +155,7 @@ impl Db {
     /// planner otherwise cannot tell that few records are assigned to agents).
     pub async fn refresh_statistics(&self) -> Result<(), sqlx::Error> {
         match self {
-            Db::Sqlite(pool) => {
-                let mut conn = pool.acquire().await?;
-                sqlx::query("PRAGMA optimize").execute(&mut *conn).await?;
-                let stat4: Option<i64> = sqlx::query_scalar(STAT4_PRESENT).fetch_optional(&mut *conn).await?;
-                if stat4.is_some() {
-                    sqlx::raw_sql(STAT4_CLEARED).execute(&mut *conn).await?;
-                }
-                Ok(())
-            }
+            Db::Sqlite(pool) => sqlx::query("PRAGMA optimize").execute(pool).await.map(drop),
             Db::Postgres(pool) => sqlx::query("ANALYZE records, record_phones")
                 .execute(pool)
                 .await
