@@ -62,6 +62,7 @@ fn main() {
         strategies.len(),
         work.len()
     );
+    let total = work.len();
     let queue = Arc::new(Mutex::new(work.into_iter()));
     let results: Arc<Mutex<Vec<(String, SimReport)>>> = Arc::new(Mutex::new(Vec::new()));
     let threads: Vec<_> = (0..jobs)
@@ -86,7 +87,17 @@ fn main() {
                     let report = runtime
                         .block_on(run(options))
                         .unwrap_or_else(|e| panic!("{} {strategy} seed {seed}: {e}", group.label));
-                    results.lock().expect("results").push((group.label.clone(), report));
+                    let mut results = results.lock().expect("results");
+                    // Progress on stderr: a sweep runs for most of an hour.
+                    eprintln!(
+                        "[{}/{total}] {} {strategy} seed {seed}: occupancy {:.1}%, worst window {:.2}%, {:.1} s",
+                        results.len() + 1,
+                        group.label,
+                        100.0 * report.figures.occupancy,
+                        100.0 * report.figures.worst_window_abandon_rate,
+                        report.wall_s
+                    );
+                    results.push((group.label.clone(), report));
                 }
             })
         })
