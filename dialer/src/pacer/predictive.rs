@@ -21,8 +21,10 @@
 //! allowance grows by `target_share × ceiling` for each person answered and shrinks by one for
 //! each abandon; it is capped at a couple of abandons, so quiet periods (a warm-up) are not
 //! banked for later, and λ scales with it, falling to almost nothing as the allowance runs out.
-//! On top, when the compliance window's own count is at the ceiling, only dials with almost no
-//! chance of an abandon are placed. Over a period with P person answers the abandons are then
+//! On top, when the compliance window's own count is at the share aimed at, only dials with
+//! almost no chance of an abandon are placed; and never more dials than keep the abandons the
+//! calls in flight may bring at once (their 99th percentile) within what the window has left
+//! under the ceiling itself, which binds for small teams. Over a period with P person answers the abandons are then
 //! at most `target_share × ceiling × P` plus the cap plus the calls in flight when the allowance
 //! ran out; `target_share` is set so that this stays at or under the ceiling on at least 99% of
 //! runs of the benchmark's scenarios (see BENCHMARKS.md).
@@ -32,6 +34,9 @@ use super::{AgentPhase, Decision, DialPhase, Explain, Observation, PacerConfig, 
 
 /// Knots over the ring period at which supply and demand are compared.
 const KNOTS: usize = 8;
+
+/// The standard normal's 99th percentile.
+const Z_99: f64 = 2.326_347_9;
 
 /// Tunable parts of the predictive pacer.
 #[derive(Debug, Clone, PartialEq)]
@@ -449,6 +454,35 @@ impl Strategy for Predictive {
         // The risk grows with the dials ahead: the count is the first dial over λ, found by
         // doubling and then halving instead of one dial at a time.
         let (n, last_risk) = first_over(limit, lambda, risk);
+        // The hard ceiling: the abandons the calls in flight and `ahead` new ones may bring at
+        // once (at each knot, persons answered beyond the agents free by then, normal
+        // approximation, 99th percentile; the worst knot) must fit in what the window has
+        // left under the ceiling itself. Large teams have room to spare; a small team's
+        // calls bring abandons in bursts (several persons answer while every agent talks)
+        // that its few allowed abandons cannot absorb.
+        let burst = |ahead: f64| {
+            let mut worst: f64 = 0.0;
+            for k in 0..KNOTS {
+                let mean = mu_x[k] + waiting + ahead * new_pi[k] - (ready + mu_y[k]);
+                let spread = scale_x[k] + ahead * new_f[k];
+                let var = var_x[k] + ahead * new_pi[k] * (1.0 - new_pi[k]) + var_y[k] + spread * spread * var_p;
+                worst = worst.max(mean + Z_99 * var.sqrt());
+            }
+            worst
+        };
+        let room = self.config.ceiling * (s.window.person_answers + 1.0) - s.window.abandons;
+        let fits = |ahead: u32| burst(f64::from(ahead)) <= room;
+        let n = if n == 0 || fits(n) {
+            n
+        } else {
+            // The largest count that fits (`burst` grows with the dials ahead).
+            let (mut lo, mut hi) = (0, n);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if fits(mid) { lo = mid } else { hi = mid }
+            }
+            if fits(hi) { hi } else { lo }
+        };
         // Never fewer dials in flight than ready agents: so many cannot be abandoned (each
         // person finds one of them), and predictive is never worse than progressive.
         let uncovered = (ready - s.dials.len() as f64).floor().max(0.0) as u32;
@@ -462,6 +496,8 @@ impl Strategy for Predictive {
         explain.figure("supply_at_grace", ready + mu_y[0]);
         explain.figure("demand_at_horizon", mu_x[KNOTS - 1] + waiting);
         explain.figure("lambda", lambda);
+        explain.figure("burst_p99", burst(f64::from(n)).max(0.0));
+        explain.figure("room", room);
         explain.figure("allowance", self.allowance);
         explain.figure("marginal_risk", last_risk);
         explain.figure("window_rate", s.window.rate());
