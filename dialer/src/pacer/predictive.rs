@@ -633,4 +633,29 @@ mod tests {
         let at_ceiling = pacer.decide(&situation(&agents, &[], window(1000.0, 30.0)));
         assert_eq!(at_ceiling.explain.value("lambda").unwrap(), 0.002);
     }
+
+    #[test]
+    fn a_window_with_little_room_caps_the_burst_the_calls_may_bring() {
+        // Five agents finishing wrap-up; the same pacer state, and a window with room for
+        // thousands of abandons or for under four.
+        let agents: Vec<AgentSnapshot> = (0..5)
+            .map(|i| agent(AgentPhase::WrapUp, 990.0 + f64::from(i)))
+            .collect();
+        let wide = Predictive::new(config()).decide(&situation(&agents, &[], window(100_000.0, 0.0)));
+        let narrow = Predictive::new(config()).decide(&situation(&agents, &[], window(120.0, 0.0)));
+        let room = narrow.explain.value("room").unwrap();
+        assert!(room < 4.0, "{room}");
+        assert!(
+            narrow.dial < wide.dial,
+            "{} dials with room, {} without",
+            wide.dial,
+            narrow.dial
+        );
+        assert!(
+            narrow.explain.value("burst_p99").unwrap() <= room,
+            "{:?}",
+            narrow.explain
+        );
+        assert!(wide.explain.value("burst_p99").unwrap() > room, "{:?}", wide.explain);
+    }
 }
