@@ -369,10 +369,12 @@ impl<S: Switch> Engine<S> {
         }
         let entries = if for_agent { self.journal.take() } else { Vec::new() };
         let node = self.config.node.clone();
+        // The pacer's dials read the lists through the engine's reading connection, so that
+        // they do not wait for the writer's batch on the shared one.
         let mut tx = if for_agent {
             self.direct.begin().await?
         } else {
-            self.direct.begin_read().await?
+            self.reader.begin_read().await?
         };
         let conflicts = super::write_entries(&mut tx, &entries, &node).await?;
         let listed = hopper::listed(&mut tx, campaign, &numbers).await?;

@@ -288,6 +288,9 @@ pub struct Engine<S: Switch> {
     config: EngineConfig,
     db: Db,
     direct: DirectDb,
+    /// A second connection for reads that need not wait for the journal writer (the
+    /// dial-time do-not-call check); on PostgreSQL the same pool.
+    reader: DirectDb,
     clock: Arc<dyn Clock>,
     switch: S,
     events: EventBus,
@@ -333,6 +336,7 @@ impl<S: Switch> Engine<S> {
         config: EngineConfig,
     ) -> Result<Self, EngineError> {
         let direct = DirectDb::open(&db)?;
+        let reader = DirectDb::open(&db)?;
         let writer = if config.background_commits {
             writer::Writer::start(&direct)
         } else {
@@ -344,6 +348,7 @@ impl<S: Switch> Engine<S> {
             config,
             db,
             direct,
+            reader,
             clock,
             switch,
             events,
