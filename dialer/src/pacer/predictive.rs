@@ -38,6 +38,10 @@ const KNOTS: usize = 8;
 /// The standard normal's 99th percentile.
 const Z_99: f64 = 2.326_347_9;
 
+/// How much more variable the count of abandons is than a Poisson count of the same mean
+/// (abandons come in bursts, several persons answering while every agent talks).
+const BURSTINESS: f64 = 1.5;
+
 /// Tunable parts of the predictive pacer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PredictiveConfig {
@@ -137,6 +141,8 @@ pub struct Predictive {
     grids: Option<Grids>,
     grids_at: Secs,
     allowance: f64,
+    /// The share of the ceiling aimed at now (see [`Predictive::share_for`]).
+    share: f64,
     /// Scratch: dials in flight per row of the dial table.
     dial_counts: Vec<u32>,
 }
@@ -263,6 +269,7 @@ impl Predictive {
             grids: None,
             grids_at: f64::NEG_INFINITY,
             allowance: 1.0,
+            share: config.target_share,
             dial_counts: Vec::new(),
             config,
         }
@@ -309,6 +316,19 @@ impl Predictive {
         }
     }
 
+    /// The share of the ceiling to aim at when the window allows `budget` abandons so far:
+    /// low enough that the abandons counted around that aim (Poisson-like, and in bursts, so
+    /// `BURSTINESS` times as variable) stay within the budget at the 99th percentile; at most
+    /// `target_share`. A large budget (a large team, a long day) aims at `target_share`; a
+    /// small one, where a single burst is a large part of it, aims lower.
+    fn share_for(&self, budget: f64) -> f64 {
+        let budget = budget.max(1e-9);
+        let zk = Z_99 * BURSTINESS.sqrt();
+        // The aim a = x² with a + zk·√a = budget.
+        let x = (-zk + (zk * zk + 4.0 * budget).sqrt()) / 2.0;
+        (x * x / budget).clamp(0.0, self.config.target_share)
+    }
+
     /// The chance of abandon the marginal dial may have.
     fn lambda(&self, situation: &Situation<'_>) -> f64 {
         let w = situation.window;
@@ -316,7 +336,7 @@ impl Predictive {
         // The window's own count: near the ceiling (two more abandons, as calls in flight
         // can bring at once, would pass the share the allowance aims at), place only dials
         // that are nearly safe.
-        if (w.abandons + 2.0) > c.target_share * c.ceiling * (w.person_answers + 1.0) {
+        if (w.abandons + 2.0) > self.share * c.ceiling * (w.person_answers + 1.0) {
             return c.lambda_floor;
         }
         let fill = (self.allowance / c.allowance_cap).clamp(0.0, 1.0);
@@ -337,7 +357,7 @@ impl Strategy for Predictive {
                 if person {
                     self.answer.observe(at - dialed_at, at);
                     let c = &self.config;
-                    self.allowance = (self.allowance + c.target_share * c.ceiling).min(c.allowance_cap);
+                    self.allowance = (self.allowance + self.share * c.ceiling).min(c.allowance_cap);
                 } else {
                     self.other.observe(at - dialed_at, at);
                 }
@@ -426,6 +446,7 @@ impl Strategy for Predictive {
         }
         self.dial_counts = counts;
         let g = self.grids.as_ref().expect("built above");
+        self.share = self.share_for(self.config.ceiling * (s.window.person_answers + 1.0));
         let lambda = self.lambda(s);
         let new_f = g.new_f;
         let new_pi = new_f.map(|f| p * f);
@@ -499,6 +520,7 @@ impl Strategy for Predictive {
         explain.figure("burst_p99", burst(f64::from(n)).max(0.0));
         explain.figure("room", room);
         explain.figure("allowance", self.allowance);
+        explain.figure("share", self.share);
         explain.figure("marginal_risk", last_risk);
         explain.figure("window_rate", s.window.rate());
         Decision {
