@@ -657,6 +657,22 @@ mod tests {
     }
 
     #[test]
+    fn the_aim_follows_the_budget() {
+        let pacer = Predictive::new(config());
+        // A large budget aims at the configured share.
+        assert_eq!(pacer.share_for(1_000.0), 0.75);
+        // A small one aims so low that the aim plus 2.33 standard deviations of a count 1.5
+        // times as variable as Poisson fits in it.
+        for budget in [1.0, 3.0, 6.6, 13.0, 40.0] {
+            let aim = pacer.share_for(budget) * budget;
+            let p99 = aim + Z_99 * (BURSTINESS * aim).sqrt();
+            assert!((p99 - budget).abs() < 1e-9, "budget {budget}: aim {aim}, p99 {p99}");
+        }
+        let shares: Vec<f64> = [1.0, 5.0, 20.0, 80.0].iter().map(|b| pacer.share_for(*b)).collect();
+        assert!(shares.windows(2).all(|w| w[0] < w[1]), "{shares:?}");
+    }
+
+    #[test]
     fn a_window_with_little_room_caps_the_burst_the_calls_may_bring() {
         // Five agents finishing wrap-up; the same pacer state, and a window with room for
         // thousands of abandons or for under four.
