@@ -499,13 +499,14 @@ impl Strategy for Predictive {
         let n = if n == 0 || fits(n) {
             n
         } else {
-            // The largest count that fits (`burst` grows with the dials ahead).
+            // The largest count that fits (`burst` grows with the dials ahead): `hi` never
+            // fits, `lo` does or is zero.
             let (mut lo, mut hi) = (0, n);
             while hi - lo > 1 {
                 let mid = lo + (hi - lo) / 2;
                 if fits(mid) { lo = mid } else { hi = mid }
             }
-            if fits(hi) { hi } else { lo }
+            lo
         };
         // Never fewer dials in flight than ready agents: so many cannot be abandoned (each
         // person finds one of them), and predictive is never worse than progressive.

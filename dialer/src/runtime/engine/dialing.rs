@@ -54,15 +54,12 @@ impl<S: Switch> Engine<S> {
                 continue;
             }
             // An agent on several active campaigns counts as a share of one on each.
-            let shares = if desk.campaigns.len() == 1 {
-                1
-            } else {
-                desk.campaigns
-                    .iter()
-                    .filter(|c| self.runs.get(c).is_some_and(|r| r.active))
-                    .count()
-                    .max(1)
-            };
+            let shares = desk
+                .campaigns
+                .iter()
+                .filter(|c| self.runs.get(c).is_some_and(|r| r.active))
+                .count()
+                .max(1);
             let weight = 1.0 / shares as f64;
             logged_in += weight;
             if desk.mode != DialMode::Predictive {

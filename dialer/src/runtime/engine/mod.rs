@@ -547,22 +547,7 @@ impl<S: Switch> Engine<S> {
 
     /// Commits the journal in one transaction, then publishes the events it reported.
     pub async fn commit(&mut self) -> Result<(), EngineError> {
-        self.written().await?;
-        if self.journal.is_empty() {
-            self.publish();
-            return Ok(());
-        }
-        let entries = self.journal.take();
-        let mut tx = self.direct.begin().await?;
-        let conflicts = write_entries(&mut tx, &entries, &self.config.node).await?;
-        tx.commit().await?;
-        self.stats.commits += 1;
-        self.publish();
-        for agent in conflicts {
-            self.reload_agent(agent).await?;
-            self.conflicts.push(agent);
-        }
-        Ok(())
+        self.commit_journal(false).await
     }
 
     fn publish(&mut self) {
@@ -574,9 +559,12 @@ impl<S: Switch> Engine<S> {
     /// Hands the journal to the writer when there is one (nothing waits for this batch),
     /// else commits it here.
     async fn commit_soon(&mut self) -> Result<(), EngineError> {
-        if self.writer.is_none() {
-            return self.commit().await;
-        }
+        self.commit_journal(true).await
+    }
+
+    /// Commits the journal after the writer's batch, here or (`background`, with a writer)
+    /// on the writer's thread; its events go out once it is committed.
+    async fn commit_journal(&mut self, background: bool) -> Result<(), EngineError> {
         self.written().await?;
         if self.journal.is_empty() {
             self.publish();
@@ -584,18 +572,18 @@ impl<S: Switch> Engine<S> {
         }
         let entries = self.journal.take();
         let events = std::mem::take(&mut self.pending);
-        let done = self
-            .writer
-            .as_ref()
-            .expect("checked above")
-            .submit(entries, &self.config.node);
-        self.writing = Some(Writing { done, events });
-        Ok(())
+        if background && let Some(writer) = &self.writer {
+            let done = writer.submit(entries, &self.config.node);
+            self.writing = Some(Writing { done, events });
+            return Ok(());
+        }
+        let written = commit_entries(&mut self.direct, &entries, &self.config.node).await;
+        self.after_written(written, events).await
     }
 
     /// Waits until the batch in the writer's hands, if any, is committed, and publishes its
     /// events. Everything the engine has decided and handed over is then in the store.
-    pub async fn written(&mut self) -> Result<(), EngineError> {
+    async fn written(&mut self) -> Result<(), EngineError> {
         let Some(writing) = self.writing.take() else {
             return Ok(());
         };
@@ -618,6 +606,8 @@ impl<S: Switch> Engine<S> {
         self.after_written(written, writing.events).await
     }
 
+    /// Counts a committed batch, publishes its events and reloads the agents another process
+    /// had changed first.
     async fn after_written(&mut self, written: writer::Written, events: Vec<Event>) -> Result<(), EngineError> {
         let conflicts = written?;
         self.stats.commits += 1;
@@ -944,6 +934,14 @@ impl<S: Switch> Engine<S> {
 /// Seconds from `epoch` to `at`, the pacer's clock.
 fn secs_since(epoch: DateTime<Utc>, at: DateTime<Utc>) -> Secs {
     (at - epoch).num_microseconds().unwrap_or(i64::MAX) as f64 / 1e6
+}
+
+/// Commits journal entries in one transaction; returns agents whose stored state had moved.
+async fn commit_entries(direct: &mut DirectDb, entries: &[Entry], node: &str) -> writer::Written {
+    let mut tx = direct.begin().await?;
+    let conflicts = write_entries(&mut tx, entries, node).await?;
+    tx.commit().await?;
+    Ok(conflicts)
 }
 
 /// Writes journal entries in order; returns agents whose stored state had moved.

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::oneshot;
 
-use super::{EngineError, write_entries};
+use super::{EngineError, commit_entries};
 use crate::runtime::journal::Entry;
 use crate::store::direct::DirectDb;
 use crate::users::UserId;
@@ -53,7 +53,7 @@ impl Writer {
                     .build()
                     .expect("a current-thread runtime needs no resources");
                 while let Ok(job) = queue.recv() {
-                    let written = runtime.block_on(commit(&mut direct, &job.entries, &job.node));
+                    let written = runtime.block_on(commit_entries(&mut direct, &job.entries, &job.node));
                     let _ = job.done.send(written);
                 }
             })
@@ -89,11 +89,4 @@ impl Drop for Writer {
             let _ = thread.join();
         }
     }
-}
-
-async fn commit(direct: &mut DirectDb, entries: &[Entry], node: &str) -> Written {
-    let mut tx = direct.begin().await?;
-    let conflicts = write_entries(&mut tx, entries, node).await?;
-    tx.commit().await?;
-    Ok(conflicts)
 }
