@@ -32,7 +32,7 @@
 //! under the ceiling itself. The benchmark checks the result on 20 seeds of every scenario
 //! (see BENCHMARKS.md).
 
-use super::estimate::{Durations, PersonRate};
+use super::estimate::{Cohorts, Durations, Pending, PersonRate};
 use super::{AgentPhase, Decision, DialPhase, Explain, Observation, PacerConfig, Secs, Situation, Strategy};
 
 /// Knots over the ring period at which supply and demand are compared.
@@ -148,6 +148,12 @@ pub struct Predictive {
     share: f64,
     /// Scratch: dials in flight per row of the dial table.
     dial_counts: Vec<u32>,
+    /// Resolutions waiting for their cohort of dials to close before the models learn them.
+    cohorts: Cohorts,
+    /// When each agent talking at the latest decision was bridged, and when each in wrap-up
+    /// started it: the durations still running, for the talk and wrap-up estimates.
+    talking_since: Vec<Secs>,
+    wrapping_since: Vec<Secs>,
 }
 
 /// The models, tabulated for one decision's lookups: for each elapsed time (rounded to the
@@ -266,14 +272,21 @@ impl Predictive {
         Self {
             answer: Durations::from_cdf(0.25, ring + 5.0, 1800.0, uniform(3.0, ring.min(20.0)), 10.0),
             other: Durations::from_cdf(0.25, ring + 5.0, 1800.0, uniform(2.0, ring), 10.0),
-            talk: Durations::from_cdf(1.0, 7200.0, 3600.0, lognormal(120.0, 120.0), 5.0),
-            wrap: Durations::from_cdf(0.5, 1200.0, 1800.0, uniform(5.0, 15.0), 5.0),
+            // Long-tailed: calls from half a minute to half an hour, and where the data ends
+            // (a call running longer than any seen yet) a slowly falling chance of ending.
+            talk: Durations::from_cdf(1.0, 7200.0, 3600.0, lognormal(180.0, 360.0), 5.0),
+            // Wide, with a long tail: a prior that ends at some second would free every agent
+            // still wrapping up past it in the campaign's first minute.
+            wrap: Durations::from_cdf(0.5, 1200.0, 1800.0, lognormal(15.0, 15.0), 5.0),
             person,
             grids: None,
             grids_at: f64::NEG_INFINITY,
             allowance: 1.0,
             share: config.target_share,
             dial_counts: Vec::new(),
+            cohorts: Cohorts::default(),
+            talking_since: Vec::new(),
+            wrapping_since: Vec::new(),
             config,
         }
     }
@@ -288,9 +301,14 @@ impl Predictive {
         }
         let answer = Grid::of(&self.answer, 0.25, ring);
         let other = Grid::of(&self.other, 0.25, ring);
-        let talk = Grid::of(&self.talk, 1.0, 7200.0);
-        let wrap = Grid::of(&self.wrap, 0.5, 1200.0);
-        let (grace, wrap_mean) = (c.grace_s, self.wrap.mean());
+        // Talk and wrap-up with the calls and wrap-ups still running counted (censored): the
+        // ended ones alone are the short ones while many run, as in the first minutes.
+        let running = |since: &[Secs]| -> Vec<(f64, Secs)> { since.iter().map(|&t| (now - t, t)).collect() };
+        let talk_now = self.talk.with_ongoing(&running(&self.talking_since));
+        let wrap_now = self.wrap.with_ongoing(&running(&self.wrapping_since));
+        let talk = Grid::of(&talk_now, 1.0, 7200.0);
+        let wrap = Grid::of(&wrap_now, 0.5, 1200.0);
+        let (grace, wrap_mean) = (c.grace_s, wrap_now.mean());
         let dial_step = 0.25;
         let dial = (0..=(ring / dial_step).ceil() as usize)
             .map(|i| {
@@ -312,10 +330,40 @@ impl Predictive {
         self.grids_at = now;
     }
 
-    /// Rebuilds the lookup grids after new data, at most every 30 seconds.
+    /// Rebuilds the lookup grids after new data: at most every 30 seconds, or every 5 while
+    /// the models have seen little (a campaign's first minutes, when each minute of data
+    /// changes them most).
     fn maybe_rebuild(&mut self, now: Secs) {
-        if self.grids.is_none() || now - self.grids_at >= 30.0 {
+        let young = self
+            .talk
+            .count()
+            .min(self.wrap.count())
+            .min(self.person.effective_count())
+            < 200.0;
+        let every = if young { 5.0 } else { 30.0 };
+        if self.grids.is_none() || now - self.grids_at >= every {
             self.rebuild(now);
+        }
+    }
+
+    /// Learns the resolutions of the dials placed a ring period (and a margin) before `now`,
+    /// when all of their cohort have resolved (see [`Cohorts`]).
+    fn learn_closed_cohorts(&mut self, now: Secs) {
+        let closed_before = now - self.config.ring_timeout_s.max(5.0) - 5.0;
+        let mut learned = false;
+        while let Some(r) = self.cohorts.release(closed_before) {
+            // Learned as of the cohort's close, so the forgetting sees them in dial order.
+            let at = r.dialed_at + (now - closed_before);
+            self.person.observe(r.person, at);
+            if r.person {
+                self.answer.observe(r.at - r.dialed_at, at);
+            } else {
+                self.other.observe(r.at - r.dialed_at, at);
+            }
+            learned = true;
+        }
+        if learned {
+            self.maybe_rebuild(now);
         }
     }
 
@@ -356,24 +404,22 @@ impl Strategy for Predictive {
         match *observation {
             Observation::Dialed { .. } => {}
             Observation::Resolved { dialed_at, at, person } => {
-                self.person.observe(person, at);
                 if person {
-                    self.answer.observe(at - dialed_at, at);
                     let c = &self.config;
                     self.allowance = (self.allowance + self.share * c.ceiling).min(c.allowance_cap);
-                } else {
-                    self.other.observe(at - dialed_at, at);
                 }
-                self.maybe_rebuild(at);
+                self.cohorts.hold(Pending { dialed_at, at, person });
+                self.learn_closed_cohorts(at);
             }
             Observation::Bridged { .. } => {}
             Observation::Abandoned { .. } => self.allowance -= 1.0,
+            // Weighed by when they started: see `Durations::with_ongoing`.
             Observation::TalkEnded { bridged_at, at } => {
-                self.talk.observe(at - bridged_at, at);
+                self.talk.observe(at - bridged_at, bridged_at);
                 self.maybe_rebuild(at);
             }
             Observation::WrapUpEnded { started, at } => {
-                self.wrap.observe(at - started, at);
+                self.wrap.observe(at - started, started);
                 self.maybe_rebuild(at);
             }
         }
@@ -391,6 +437,8 @@ impl Strategy for Predictive {
         let (mut mu_y, mut var_y) = ([0.0; KNOTS], [0.0; KNOTS]);
         let mut ready = 0.0;
         let mut total_agents = 0.0;
+        self.talking_since.clear();
+        self.wrapping_since.clear();
         for agent in s.agents {
             let w = agent.weight;
             total_agents += w;
@@ -401,8 +449,14 @@ impl Strategy for Predictive {
                     continue;
                 }
                 AgentPhase::Reserved => continue,
-                AgentPhase::Talking => g.talk.row(e),
-                AgentPhase::WrapUp => g.wrap.row(e),
+                AgentPhase::Talking => {
+                    self.talking_since.push(agent.since);
+                    g.talk.row(e)
+                }
+                AgentPhase::WrapUp => {
+                    self.wrapping_since.push(agent.since);
+                    g.wrap.row(e)
+                }
             };
             for k in 0..KNOTS {
                 let q = row[k];
@@ -678,9 +732,9 @@ mod tests {
 
     #[test]
     fn a_window_with_little_room_caps_the_burst_the_calls_may_bring() {
-        // Five agents finishing wrap-up; the same pacer state, and a window with room for
+        // Ten agents finishing wrap-up; the same pacer state, and a window with room for
         // thousands of abandons or for under four.
-        let agents: Vec<AgentSnapshot> = (0..5)
+        let agents: Vec<AgentSnapshot> = (0..10)
             .map(|i| agent(AgentPhase::WrapUp, 990.0 + f64::from(i)))
             .collect();
         let wide = Predictive::new(config()).decide(&situation(&agents, &[], window(100_000.0, 0.0)));
@@ -699,5 +753,45 @@ mod tests {
             narrow.explain
         );
         assert!(wide.explain.value("burst_p99").unwrap() > room, "{:?}", wide.explain);
+    }
+
+    #[test]
+    fn quick_failures_are_learned_with_their_cohort_not_before() {
+        // A campaign's first seconds: 1,000 numbers dialed at once, of which the invalid and
+        // busy ones (70) have resolved 3.5 s later, and no person yet.
+        let mut pacer = Predictive::new(config());
+        let agents: Vec<AgentSnapshot> = (0..500).map(|_| agent(AgentPhase::Ready, 996.0)).collect();
+        for i in 0..70 {
+            pacer.observe(&Observation::Resolved {
+                dialed_at: 996.5,
+                at: 997.5 + f64::from(i) / 35.0,
+                person: false,
+            });
+        }
+        let ringing: Vec<DialSnapshot> = (0..930)
+            .map(|_| DialSnapshot {
+                dialed_at: 996.5,
+                phase: DialPhase::Ringing,
+            })
+            .collect();
+        let d = pacer.decide(&situation(&agents, &ringing, window(0.0, 0.0)));
+        // Learned one by one, 70 failures against a prior worth 20 dials would say 0.06.
+        assert_eq!(d.explain.value("p_person"), Some(0.25));
+        // Once every dial of that moment has resolved (a third of them persons), all of it.
+        for i in 0..930 {
+            pacer.observe(&Observation::Resolved {
+                dialed_at: 996.5,
+                at: 1001.0 + f64::from(i) / 50.0,
+                person: i % 3 == 0,
+            });
+        }
+        pacer.observe(&Observation::Resolved {
+            dialed_at: 1010.0,
+            at: 1035.0,
+            person: false,
+        });
+        let learned = pacer.person.mean();
+        // Prior 5 persons in 20 dials, then 310 in 1,000.
+        assert!((learned - 315.0 / 1020.0).abs() < 1e-9, "{learned}");
     }
 }
