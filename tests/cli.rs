@@ -322,3 +322,61 @@ async fn the_demo_runs_and_a_second_run_adds_nothing() {
     );
     assert_eq!(second["records"]["new"].as_i64(), Some(added));
 }
+
+#[test]
+fn aapor_rates_from_a_counts_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let counts = dir.path().join("counts.json");
+    std::fs::write(
+        &counts,
+        r#"{"I": 4, "P": 2, "R": 1, "NC": 1, "O": 1, "UH": 1, "UO": 1, "NE": 1}"#,
+    )
+    .unwrap();
+    let aapor = || {
+        let mut command = Command::cargo_bin("paceline").unwrap();
+        command
+            .current_dir(dir.path())
+            .args(["aapor", "--counts", "counts.json"]);
+        command
+    };
+    let out = aapor().arg("--json").assert().success().get_output().stdout.clone();
+    let report = json(&out);
+    assert_eq!(report["e_source"], "proportional");
+    let rate = |name: &str| report["rates"][name].as_f64().unwrap();
+    for (name, want) in [
+        ("e", 0.9),
+        ("rr1", 0.364),
+        ("rr3", 0.370),
+        ("coop4", 0.857),
+        ("con2", 0.741),
+    ] {
+        assert!((rate(name) - want).abs() < 0.0005, "{name}: {}", rate(name));
+    }
+    aapor()
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("RR6").and(predicate::str::contains("0.667")));
+    // A set e; then mistakes, each named.
+    let out = aapor()
+        .args(["--e", "0.5", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!((json(&out)["rates"]["rr3"].as_f64().unwrap() - 0.4).abs() < 1e-9);
+    aapor()
+        .args(["--e", "2"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("e is 2: it is a share of cases, from 0 to 1"));
+    std::fs::write(&counts, "{\"I\": 4,\n \"X\": 1}").unwrap();
+    aapor().assert().failure().stderr(
+        predicate::str::contains("counts.json: line 2 column").and(predicate::str::contains("unknown field `X`")),
+    );
+    std::fs::write(&counts, r#"{"I": 4, "NC": -2}"#).unwrap();
+    aapor()
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("the count of NC is -2"));
+}

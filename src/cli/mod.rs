@@ -1,5 +1,6 @@
 //! The command-line interface: arguments, and the dispatch to one module per command group.
 
+mod aapor;
 mod campaign;
 mod demo;
 mod dnc;
@@ -48,6 +49,9 @@ enum Command {
     /// Runs a call-simulator scenario through the campaign runtime and prints its figures
     /// (uses its own store, not --database).
     Simulate(simulate::SimulateArgs),
+    /// AAPOR response, cooperation, refusal and contact rates from disposition counts
+    /// (needs no store).
+    Aapor(aapor::AaporArgs),
 }
 
 /// The store's URL: `--database`, `DATABASE_URL`, or `paceline.db` here.
@@ -76,8 +80,10 @@ impl App {
 
 /// Runs one command.
 pub async fn run(args: Args) -> anyhow::Result<()> {
-    if let Command::Simulate(simulate) = args.command {
-        return simulate::run_simulation(simulate).await;
+    match args.command {
+        Command::Simulate(simulate) => return simulate::run_simulation(simulate).await,
+        Command::Aapor(aapor) => return aapor::run(aapor),
+        _ => {}
     }
     let url = database_url(args.database);
     let db = Db::open(&url)
@@ -91,7 +97,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Sample(command) => sample::run(&ctx, command).await,
         Command::Dnc(command) => dnc::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
-        Command::Simulate(_) => unreachable!("handled before the store is opened"),
+        Command::Simulate(_) | Command::Aapor(_) => unreachable!("handled before the store is opened"),
     };
     ctx.db.close().await;
     result
