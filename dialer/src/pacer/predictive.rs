@@ -4,7 +4,12 @@
 //! Models, learned online from the campaign's own calls ([`super::estimate`]): the chance that
 //! a dial needs an agent (a Beta posterior, forgetting with a ten-minute half-life so it
 //! follows a lunch-time drop), the time from dial to answer for persons and to the end for the
-//! rest, talk time and wrap-up time. From them, at each decision:
+//! rest, talk time and wrap-up time. Each is learned without the bias of what ends first: dial
+//! outcomes by cohort, once every dial placed at the same moment has resolved (quick failures
+//! would otherwise make persons look rare), and talk and wrap-up times with the ones still
+//! running counted as censored (Kaplan-Meier; the refusals would otherwise stand for the
+//! interviews). Both matter most at a campaign's start, when hundreds of agents are ready at
+//! once and the models know only their priors. From them, at each decision:
 //!
 //! - supply: for each knot τ of the next ring period, how many agents will be free by τ plus
 //!   the grace time (ready ones now; talking ones by the residual talk time given how long the
