@@ -3,8 +3,11 @@
 //! - [`aapor`]: the AAPOR final disposition codes for telephone surveys, the groups the
 //!   outcome rates count them in, and the response, cooperation, refusal and contact rates
 //!   (RR1-RR6, COOP1-COOP4, REF1-REF3, CON1-CON3).
+//! - [`expr`]: the expression language of relevance, constraints, calculations and choice
+//!   filters (XLSForm's XPath subset): parse, check when loading, evaluate.
 //!
 //! Pure logic in plain types: no I/O, no clock. The dialer stores dispositions by AAPOR code;
 //! analytics and the command line compute rates from their counts here.
 
 pub mod aapor;
+pub mod expr;
