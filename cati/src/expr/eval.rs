@@ -185,7 +185,7 @@ fn call(name: &str, args: &[Expr], values: &dyn Values) -> Result<Value, EvalErr
     Ok(match name {
         "selected" => {
             let option = arg(1)?.text();
-            Value::Bool(arg(0)?.items().iter().any(|i| *i == option))
+            Value::Bool(arg(0)?.items().contains(&option))
         }
         "count-selected" => Value::Number(arg(0)?.items().len() as f64),
         "selected-at" => {
