@@ -380,3 +380,56 @@ fn aapor_rates_from_a_counts_file() {
         .failure()
         .stderr(predicate::str::contains("the count of NC is -2"));
 }
+
+#[test]
+fn questionnaire_check_summarises_or_lists_every_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |file: &Path| {
+        let mut command = Command::cargo_bin("paceline").unwrap();
+        command
+            .current_dir(dir.path())
+            .args(["questionnaire", "check"])
+            .arg(file);
+        command
+    };
+    let csat = Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/csat.toml");
+    let out = check(&csat)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let report = json(&out);
+    assert_eq!(report["loads"], true);
+    assert_eq!(report["summary"]["questions"], 11);
+    assert_eq!(report["summary"]["languages"], serde_json::json!(["en", "zh"]));
+    check(&csat)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("customer_name, service, service_date"));
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "id = \"b\"\ntitle = \"B\"\n[[questions]]\nname = \"a\"\ntype = \"integer\"\nlabel = \"A\"\nrelevant = \"${b} = 1\"\n[[questions]]\nname = \"b\"\ntype = \"single_choice\"\nlabel = \"B\"\n",
+    )
+    .unwrap();
+    let out = check(&bad).arg("--json").assert().failure().get_output().stdout.clone();
+    let report = json(&out);
+    assert_eq!(report["loads"], false);
+    let messages: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages[0].contains("${b} is asked later"), "{messages:?}");
+    assert_eq!(messages[1], "the single_choice question 'b' has no options");
+    assert_eq!(report["errors"][0]["at"]["column"], "relevant");
+    check(&bad).assert().failure().stderr(
+        predicate::str::contains("bad.toml, questions[1] (b), key choices:")
+            .and(predicate::str::contains("does not load: 2 errors")),
+    );
+}

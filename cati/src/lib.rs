@@ -5,9 +5,12 @@
 //!   (RR1-RR6, COOP1-COOP4, REF1-REF3, CON1-CON3).
 //! - [`expr`]: the expression language of relevance, constraints, calculations and choice
 //!   filters (XLSForm's XPath subset): parse, check when loading, evaluate.
+//! - [`questionnaire`]: the questionnaire model, the own TOML format, and the checks made
+//!   when a questionnaire is loaded.
 //!
 //! Pure logic in plain types: no I/O, no clock. The dialer stores dispositions by AAPOR code;
 //! analytics and the command line compute rates from their counts here.
 
 pub mod aapor;
 pub mod expr;
+pub mod questionnaire;

@@ -4,6 +4,7 @@ mod aapor;
 mod campaign;
 mod demo;
 mod dnc;
+mod questionnaire;
 mod sample;
 mod simulate;
 mod team;
@@ -52,6 +53,9 @@ enum Command {
     /// AAPOR response, cooperation, refusal and contact rates from disposition counts
     /// (needs no store).
     Aapor(aapor::AaporArgs),
+    /// Questionnaire files: check one (needs no store).
+    #[command(subcommand)]
+    Questionnaire(questionnaire::QuestionnaireCommand),
 }
 
 /// The store's URL: `--database`, `DATABASE_URL`, or `paceline.db` here.
@@ -83,6 +87,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Simulate(simulate) => return simulate::run_simulation(simulate).await,
         Command::Aapor(aapor) => return aapor::run(aapor),
+        Command::Questionnaire(command) => return questionnaire::run(command),
         _ => {}
     }
     let url = database_url(args.database);
@@ -97,7 +102,9 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Sample(command) => sample::run(&ctx, command).await,
         Command::Dnc(command) => dnc::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
-        Command::Simulate(_) | Command::Aapor(_) => unreachable!("handled before the store is opened"),
+        Command::Simulate(_) | Command::Aapor(_) | Command::Questionnaire(_) => {
+            unreachable!("handled before the store is opened")
+        }
     };
     ctx.db.close().await;
     result

@@ -140,6 +140,13 @@ impl fmt::Display for Expr {
     }
 }
 
+/// An expression is stored and shown as it reads.
+impl serde::Serialize for Expr {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// A syntax error, with the character position (from 1) where it was found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("at character {at}: {message}")]

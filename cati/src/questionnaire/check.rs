@@ -1,0 +1,319 @@
+//! The checks every questionnaire passes after its file is read, whatever the format: unique
+//! names, options where options are needed, sound bounds, and every expression and piped
+//! text using only names answered before it, with types that fit.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::Serialize;
+
+use super::model::{Item, Kind, Location, Question, Questionnaire, Text};
+use crate::expr::{self, Expr, Scope, Type};
+
+/// One thing wrong with a questionnaire, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LoadError {
+    /// Where: file, and sheet, row and column, or item and key.
+    pub at: Location,
+    /// What is wrong, and why.
+    pub message: String,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
+/// Every name an expression may use, and where each comes in the questionnaire's order.
+struct Names<'a> {
+    /// Questions by name: their position in order, answer type, options.
+    questions: HashMap<&'a str, (usize, &'a Question)>,
+    sample: &'a BTreeMap<String, super::model::FieldType>,
+}
+
+/// The names as seen from one place in the questionnaire.
+struct At<'n, 'a> {
+    names: &'n Names<'a>,
+    /// The position of the item the expression belongs to.
+    position: usize,
+    current: Option<Type>,
+    columns: Option<Vec<String>>,
+}
+
+impl Scope for At<'_, '_> {
+    fn reference(&self, name: &str) -> Result<Type, String> {
+        if let Some(field) = self.names.sample.get(name) {
+            return Ok(field.expr_type());
+        }
+        let Some(&(position, question)) = self.names.questions.get(name) else {
+            return Err(format!(
+                "unknown name ${{{name}}}: no question or sample field is called so"
+            ));
+        };
+        if position == self.position {
+            return Err(format!(
+                "${{{name}}} refers to the question's own answer; in a constraint the answer is `.`"
+            ));
+        }
+        if position > self.position {
+            return Err(format!(
+                "${{{name}}} is asked later ({}), so it has no answer yet here",
+                question.at
+            ));
+        }
+        question
+            .kind
+            .answer_type()
+            .ok_or_else(|| format!("${{{name}}} is a {} and has no answer", question.kind.type_name()))
+    }
+
+    fn current(&self) -> Option<Type> {
+        self.current
+    }
+
+    fn options(&self, name: &str) -> Option<Vec<String>> {
+        let (_, question) = self.names.questions.get(name)?;
+        let choices = question.kind.choices()?;
+        // An option filtered by a choice filter still exists.
+        let mut options: Vec<String> = choices.options.iter().map(|o| o.name.clone()).collect();
+        if choices.other && !options.iter().any(|o| o == "other") {
+            options.push("other".into());
+        }
+        Some(options)
+    }
+
+    fn column(&self, name: &str) -> Option<Type> {
+        self.columns.as_ref()?.iter().any(|c| c == name).then_some(Type::Text)
+    }
+}
+
+/// Checks a questionnaire read from its file; every problem, in order.
+pub fn check(q: &Questionnaire) -> Vec<LoadError> {
+    let mut errors = Vec::new();
+    let questions = q.questions();
+    let mut names = Names {
+        questions: HashMap::new(),
+        sample: &q.sample_fields,
+    };
+    let mut seen: HashMap<&str, &Location> = HashMap::new();
+    for (i, question) in questions.iter().enumerate() {
+        if let Some(first) = seen.get(question.name.as_str()) {
+            errors.push(LoadError {
+                at: question.at.at_column("name"),
+                message: format!("the name '{}' is already used ({first})", question.name),
+            });
+            continue;
+        }
+        if q.sample_fields.contains_key(&question.name) {
+            errors.push(LoadError {
+                at: question.at.at_column("name"),
+                message: format!("the name '{}' is also a sample field's", question.name),
+            });
+        }
+        seen.insert(&question.name, &question.at);
+        names.questions.insert(&question.name, (i, question));
+    }
+    for group in q.groups() {
+        if let Some(first) = seen.get(group.name.as_str()) {
+            errors.push(LoadError {
+                at: group.at.at_column("name"),
+                message: format!("the name '{}' is already used ({first})", group.name),
+            });
+        }
+    }
+    let mut position = 0;
+    walk(&q.items, &names, &mut position, &mut errors);
+    errors
+}
+
+fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, errors: &mut Vec<LoadError>) {
+    for item in items {
+        match item {
+            Item::Group(group) => {
+                if let Some(relevant) = &group.relevant {
+                    let scope = At {
+                        names,
+                        position: *position,
+                        current: None,
+                        columns: None,
+                    };
+                    expression(
+                        relevant,
+                        &scope,
+                        &group.at.at_column("relevant"),
+                        Some(Type::Bool),
+                        errors,
+                    );
+                }
+                if let Some(label) = &group.label {
+                    texts(label, names, *position, &group.at.at_column("label"), errors);
+                }
+                if group.items.is_empty() {
+                    errors.push(LoadError {
+                        at: group.at.clone(),
+                        message: format!("the group '{}' has no questions", group.name),
+                    });
+                }
+                walk(&group.items, names, position, errors);
+            }
+            Item::Question(question) => {
+                check_question(question, names, *position, errors);
+                *position += 1;
+            }
+        }
+    }
+}
+
+fn check_question(question: &Question, names: &Names<'_>, position: usize, errors: &mut Vec<LoadError>) {
+    let at = &question.at;
+    let scope = |current: Option<Type>, columns: Option<Vec<String>>| At {
+        names,
+        position,
+        current,
+        columns,
+    };
+    let mut fail = |column: &str, message: String| {
+        errors.push(LoadError {
+            at: at.at_column(column),
+            message,
+        })
+    };
+    match &question.kind {
+        Kind::Integer {
+            min: Some(lo),
+            max: Some(hi),
+        } if lo > hi => fail(
+            "max",
+            format!("the range is empty: the least accepted, {lo}, is above the most, {hi}"),
+        ),
+        Kind::Decimal {
+            min: Some(lo),
+            max: Some(hi),
+        } if lo > hi => fail(
+            "max",
+            format!("the range is empty: the least accepted, {lo}, is above the most, {hi}"),
+        ),
+        Kind::Rating { min, max } if min >= max => fail(
+            "max",
+            format!("a rating scale needs its top ({max}) above its bottom ({min})"),
+        ),
+        Kind::Grid { rows, scale } if rows.is_empty() || scale.is_empty() => fail(
+            "choices",
+            "a grid needs rows (the items asked about) and a scale (the answers)".into(),
+        ),
+        Kind::MultipleChoice { max_picks: Some(0), .. } => {
+            fail("max_picks", "at most 0 picks leaves nothing to answer".into())
+        }
+        _ => {}
+    }
+    if let Some(choices) = question.kind.choices() {
+        if choices.options.is_empty() {
+            fail(
+                "choices",
+                format!(
+                    "the {} question '{}' has no options",
+                    question.kind.type_name(),
+                    question.name
+                ),
+            );
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for option in &choices.options {
+            if seen.contains(&option.name.as_str()) {
+                fail("choices", format!("the option '{}' is listed twice", option.name));
+            }
+            seen.push(&option.name);
+        }
+    }
+    let answer = question.kind.answer_type();
+    let mut expressions: Vec<(&str, &Expr, At<'_, '_>, Option<Type>)> = Vec::new();
+    if let Some(relevant) = &question.relevant {
+        expressions.push(("relevant", relevant, scope(None, None), Some(Type::Bool)));
+    }
+    if let Some(constraint) = &question.constraint {
+        expressions.push(("constraint", constraint, scope(answer, None), Some(Type::Bool)));
+    }
+    if let Kind::Calculate { expr } = &question.kind {
+        expressions.push(("calculation", expr, scope(None, None), None));
+    }
+    if let Some(choices) = question.kind.choices()
+        && let Some(filter) = &choices.filter
+    {
+        let mut columns: Vec<String> = choices.options.iter().flat_map(|o| o.fields.keys().cloned()).collect();
+        columns.extend(["name".to_string(), "label".to_string()]);
+        expressions.push(("choice_filter", filter, scope(None, Some(columns)), Some(Type::Bool)));
+    }
+    for (column, expr, scope, want) in expressions {
+        expression(expr, &scope, &at.at_column(column), want, errors);
+    }
+    let mut labelled: Vec<(&str, &Text)> = vec![("label", &question.label)];
+    labelled.extend(question.hint.iter().map(|h| ("hint", h)));
+    labelled.extend(question.constraint_message.iter().map(|m| ("constraint_message", m)));
+    labelled.extend(question.required_message.iter().map(|m| ("required_message", m)));
+    for (column, text) in labelled {
+        texts(text, names, position, &at.at_column(column), errors);
+    }
+}
+
+fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>, errors: &mut Vec<LoadError>) {
+    match expr::check(expr, scope) {
+        Ok(t) => {
+            if let Some(want) = want
+                && want == Type::Bool
+                && !matches!(t, Type::Bool | Type::Any)
+            {
+                // XPath takes any value as a condition; a bare answer as a condition is
+                // almost always a forgotten comparison.
+                errors.push(LoadError {
+                    at: at.clone(),
+                    message: format!(
+                        "`{expr}` is {}, not a condition: compare it, e.g. `{expr} = ...`",
+                        t.describe()
+                    ),
+                });
+            }
+        }
+        Err(e) => errors.push(LoadError {
+            at: at.clone(),
+            message: format!("in `{expr}`: {e}"),
+        }),
+    }
+}
+
+/// The `${name}` references piped into a text.
+pub fn piped(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else { break };
+        out.push(after[..end].trim());
+        rest = &after[end + 1..];
+    }
+    out
+}
+
+fn texts(text: &Text, names: &Names<'_>, position: usize, at: &Location, errors: &mut Vec<LoadError>) {
+    let scope = At {
+        names,
+        position,
+        current: None,
+        columns: None,
+    };
+    for (language, template) in &text.0 {
+        for name in piped(template) {
+            if let Err(e) = scope.reference(name) {
+                let which = if text.0.len() > 1 {
+                    format!(" ({language})")
+                } else {
+                    String::new()
+                };
+                errors.push(LoadError {
+                    at: at.clone(),
+                    message: format!("the text{which} pipes in {e}"),
+                });
+            }
+        }
+    }
+}

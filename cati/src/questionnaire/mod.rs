@@ -1,0 +1,96 @@
+//! Questionnaires: the model the interview runtime reads ([`model`]), the files it comes
+//! from (the own TOML format, [`own_format`]), and the checks every questionnaire passes
+//! when it is loaded ([`check`]).
+
+pub mod check;
+pub mod model;
+pub mod own_format;
+
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use check::LoadError;
+pub use model::{Choice, Choices, EndOutcome, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Text};
+
+/// Loads and checks the questionnaire in `path`, by its extension: `.toml` is the own format.
+/// Returns it, or every problem found, each with its location.
+pub fn load(path: &Path) -> Result<Questionnaire, Vec<LoadError>> {
+    let file = path.display().to_string();
+    let whole = Location {
+        file: file.clone(),
+        ..Location::default()
+    };
+    let one = |message: String| {
+        vec![LoadError {
+            at: whole.clone(),
+            message,
+        }]
+    };
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let questionnaire = match extension.as_str() {
+        "toml" => {
+            let source = std::fs::read_to_string(path).map_err(|e| one(format!("cannot read the file: {e}")))?;
+            own_format::read(&file, &source)?
+        }
+        other => {
+            return Err(one(format!(
+                "'.{other}' is not a questionnaire format Paceline reads: .toml (the own format)"
+            )));
+        }
+    };
+    let errors = check::check(&questionnaire);
+    if errors.is_empty() {
+        Ok(questionnaire)
+    } else {
+        Err(errors)
+    }
+}
+
+/// What `paceline questionnaire check` reports of a questionnaire that loads.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Its id.
+    pub id: String,
+    /// Its version label.
+    pub version: String,
+    /// Its languages, the default first.
+    pub languages: Vec<String>,
+    /// How many questions (notes, calculations and end points included).
+    pub questions: usize,
+    /// How many groups.
+    pub groups: usize,
+    /// How many questions of each type, by the own format's type names.
+    pub by_type: std::collections::BTreeMap<&'static str, usize>,
+    /// How many items are asked only under a condition.
+    pub conditional: usize,
+    /// The sample fields it uses.
+    pub sample_fields: Vec<String>,
+}
+
+impl Summary {
+    /// The summary of a loaded questionnaire.
+    pub fn of(q: &Questionnaire) -> Self {
+        let questions = q.questions();
+        let mut by_type = std::collections::BTreeMap::new();
+        for question in &questions {
+            *by_type.entry(question.kind.type_name()).or_insert(0) += 1;
+        }
+        let groups = q.groups();
+        Summary {
+            id: q.id.clone(),
+            version: q.version.clone(),
+            languages: q.languages.clone(),
+            questions: questions.len(),
+            groups: groups.len(),
+            by_type,
+            conditional: questions.iter().filter(|q| q.relevant.is_some()).count()
+                + groups.iter().filter(|g| g.relevant.is_some()).count(),
+            sample_fields: q.sample_fields.keys().cloned().collect(),
+        }
+    }
+}
