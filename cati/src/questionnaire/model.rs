@@ -125,7 +125,7 @@ pub enum Item {
     /// A question (or a note, a computed variable, an end point).
     Question(Box<Question>),
     /// A group of items, asked or skipped together.
-    Group(Group),
+    Group(Box<Group>),
 }
 
 impl Item {

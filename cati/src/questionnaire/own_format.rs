@@ -341,7 +341,7 @@ pub fn read(file: &str, source: &str) -> Result<Questionnaire, Vec<LoadError>> {
         match groups.remove(name) {
             Some(mut group) => {
                 group.items.push(Item::Question(Box::new(question)));
-                items.push(Item::Group(group));
+                items.push(Item::Group(Box::new(group)));
                 open = Some(name.clone());
             }
             None => reader.errors.push(LoadError {
