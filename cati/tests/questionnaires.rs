@@ -15,7 +15,7 @@ fn shipped(name: &str) -> std::path::PathBuf {
 fn problems(source: &str) -> Vec<String> {
     let errors: Vec<LoadError> = match own_format::read("q.toml", source) {
         Err(errors) => errors,
-        Ok(q) => check::check(&q),
+        Ok(q) => check::check(&q).errors,
     };
     errors.iter().map(ToString::to_string).collect()
 }
@@ -73,7 +73,6 @@ relevant = "${consent} = 'si'"
 constraint = "${age} > 0"
 "#,
             &[
-                "q.toml, questions[1] (age), key relevant: in `${consent} = 'si'`: 'si' is not an option of ${consent} (its options: yes, no)",
                 "q.toml, questions[1] (age), key constraint: in `${age} > 0`: ${age} refers to the question's own answer; in a constraint the answer is `.`",
                 "q.toml, questions[1] (age), key label: the text pipes in unknown name ${nmae}: no question or sample field is called so",
             ],
@@ -153,6 +152,37 @@ colour = "red"
 }
 
 #[test]
+fn an_option_that_does_not_exist_is_a_warning() {
+    let q = own_format::read(
+        "q.toml",
+        &format!(
+            r#"{HEAD}
+[[questions]]
+name = "consent"
+type = "single_choice"
+label = "Consent?"
+options = [{{ name = "yes" }}, {{ name = "no" }}]
+[[questions]]
+name = "age"
+type = "integer"
+label = "Age?"
+relevant = "${{consent}} = 'si'"
+"#
+        ),
+    )
+    .unwrap();
+    let findings = check::check(&q);
+    assert_eq!(findings.errors, []);
+    let warnings: Vec<String> = findings.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "q.toml, questions[1] (age), key relevant: in `${consent} = 'si'`: 'si' is not an option of ${consent} (its options: yes, no): the condition never holds"
+        ]
+    );
+}
+
+#[test]
 fn groups_stand_together() {
     let got = problems(&format!(
         r#"{HEAD}
@@ -187,6 +217,211 @@ label = "4"
             "q.toml, questions[2] (three), key group: the questions of group 'a' must stand together; this one is apart from the others",
             "q.toml, questions[3] (four), key group: there is no group 'b' in [[groups]]",
             "q.toml, groups[1] (empty): the group 'empty' has no questions",
+        ]
+    );
+}
+
+fn real(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/questionnaires-real")
+        .join(name)
+}
+
+/// The rows a load refused: (sheet, row, column).
+fn refused_rows(errors: &[LoadError]) -> Vec<(String, usize, String)> {
+    errors
+        .iter()
+        .map(|e| {
+            (
+                e.at.sheet.clone().unwrap_or_default(),
+                e.at.row.unwrap_or(0),
+                e.at.column.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_german_participation_survey_loads() {
+    let q = questionnaire::load(&real("mitwirken_umfrage.xlsx")).unwrap_or_else(|e| panic!("{e:#?}"));
+    let s = Summary::of(&q);
+    assert_eq!((s.questions, s.groups, s.conditional), (42, 9, 14));
+    assert_eq!(s.languages, ["Deutsch (de)"]);
+    // Row 28 asks for the 'other' of a list that has none: loaded, and said.
+    let warnings: Vec<&String> = s.notes.iter().filter(|n| n.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{:?}", s.notes);
+    assert!(
+        warnings[0].contains("sheet survey, row 28, column relevant"),
+        "{warnings:?}"
+    );
+    assert!(
+        warnings[0].contains("'other' is not an option of ${teilhabe_gruppen}"),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn the_household_energy_survey_refuses_only_its_location_row() {
+    let errors = questionnaire::load(&real("household_energy.xlsx")).unwrap_err();
+    assert_eq!(refused_rows(&errors), [("survey".to_string(), 19, "type".to_string())]);
+    assert!(
+        errors[0]
+            .message
+            .contains("'geopoint' is not supported on a telephone interview")
+    );
+}
+
+#[test]
+fn the_biomass_field_form_refuses_only_locations_photos_and_files() {
+    let errors = questionnaire::load(&real("UCL_Biomass_Plot_Form.xlsx")).unwrap_err();
+    let rows: Vec<usize> = errors.iter().map(|e| e.at.row.unwrap()).collect();
+    assert_eq!(rows, [16, 17, 18, 20, 22, 23, 35, 46, 57, 65, 73, 81]);
+    for e in &errors {
+        assert_eq!(e.at.column.as_deref(), Some("type"), "{e}");
+        let why = [
+            "a location cannot",
+            "a recording or a file cannot",
+            "its choices come from a file",
+        ];
+        assert!(why.iter().any(|w| e.message.contains(w)), "{e}");
+    }
+}
+
+/// An XLSForm written cell by cell: (sheet, rows), the first row the header.
+fn workbook(dir: &Path, sheets: &[(&str, &[&[&str]])]) -> std::path::PathBuf {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    for (name, rows) in sheets {
+        let sheet = book.add_worksheet();
+        sheet.set_name(*name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                if !value.is_empty() {
+                    sheet.write_string(r as u32, c as u16, *value).unwrap();
+                }
+            }
+        }
+    }
+    let path = dir.join("form.xlsx");
+    book.save(&path).unwrap();
+    path
+}
+
+#[test]
+fn xlsform_mistakes_are_refused_by_sheet_row_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let header: &[&str] = &[
+        "type",
+        "name",
+        "label::English (en)",
+        "label::Igbo (ig)",
+        "relevant",
+        "constraint",
+        "required",
+    ];
+    let path = workbook(
+        dir.path(),
+        &[
+            (
+                "survey",
+                &[
+                    header,
+                    &["begin group", "intro", "Intro", "", "", "", ""],
+                    &["select_one yes_no", "consent", "Consent?", "Nkwenye?", "", "", "yes"],
+                    &[
+                        "integer",
+                        "age",
+                        "Age of ${name}?",
+                        "",
+                        "${consent} = 'yes'",
+                        ". > 17 and",
+                        "",
+                    ],
+                    &["select_one colours", "colour", "Colour?", "", "", "", ""],
+                    &["end group", "", "", "", "", "", ""],
+                    &["text", "name", "Name?", "", "${age} > 'old'", "", "maybe"],
+                    &["end repeat", "", "", "", "", "", ""],
+                ],
+            ),
+            (
+                "choices",
+                &[
+                    &["list_name", "name", "label::English (en)"],
+                    &["yes_no", "yes", "Yes"],
+                    &["yes_no", "no", "No"],
+                ],
+            ),
+            ("settings", &[&["form_id", "default_language"], &["t", "English (en)"]]),
+        ],
+    );
+    let errors = questionnaire::load(&path).unwrap_err();
+    let shown: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            format!(
+                "{}:{}: {}",
+                e.at.row.unwrap(),
+                e.at.column.as_deref().unwrap_or(""),
+                e.message
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            "4:constraint: `. > 17 and` at character 11: the expression ends where a value should come",
+            "5:type: there is no choice list 'colours' in the choices sheet",
+            "8:type: 'end repeat' closes nothing: no group is open",
+        ]
+    );
+    // With the read errors fixed, the checks of the rest.
+    let path = workbook(
+        dir.path(),
+        &[
+            (
+                "survey",
+                &[
+                    header,
+                    &["select_one yes_no", "consent", "Consent?", "Nkwenye?", "", "", "yes"],
+                    &[
+                        "integer",
+                        "age",
+                        "Age of ${name}?",
+                        "",
+                        "${consent} = 'yes'",
+                        ". > 17",
+                        "",
+                    ],
+                    &["text", "name", "Name?", "", "${age} > 'old'", "", "${consent} = 'yes'"],
+                    &["geopoint", "where", "Where?", "", "", "", ""],
+                    &["note", "", "You are at ${where}", "", "", "", ""],
+                ],
+            ),
+            (
+                "choices",
+                &[
+                    &["list_name", "name", "label::English (en)"],
+                    &["yes_no", "yes", "Yes"],
+                    &["yes_no", "no", "No"],
+                ],
+            ),
+            ("settings", &[&["form_id", "default_language"], &["t", "English (en)"]]),
+        ],
+    );
+    let errors = questionnaire::load(&path).unwrap_err();
+    let shown: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    let file = path.display();
+    assert_eq!(
+        shown,
+        [
+            format!(
+                "{file}, sheet survey, row 3, column label: the text pipes in ${{name}} is asked later ({file}, sheet survey, row 4), so it has no answer yet here"
+            ),
+            format!(
+                "{file}, sheet survey, row 4, column relevant: in `${{age}} > 'old'`: '>' compares `${{age}}` with the text 'old', which is not a number"
+            ),
+            format!(
+                "{file}, sheet survey, row 5, column type: 'geopoint' is not supported on a telephone interview: a location cannot be captured over the telephone"
+            ),
         ]
     );
 }

@@ -54,7 +54,9 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
                         vec!["groups".into(), s.groups.to_string()],
                         vec!["asked under a condition".into(), s.conditional.to_string()],
                         vec!["sample fields".into(), s.sample_fields.join(", ")],
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(s.notes.iter().map(|n| vec!["note".to_string(), n.clone()])),
                 );
             } else {
                 for error in errors {

@@ -59,6 +59,11 @@ pub trait Scope {
     fn column(&self, _name: &str) -> Option<Type> {
         None
     }
+    /// What to do when an expression compares a choice question with a value that is not one
+    /// of its options: refuse it (the default), or note it and go on (`Ok`).
+    fn unknown_option(&self, message: String) -> Result<(), String> {
+        Err(message)
+    }
 }
 
 /// Why an expression cannot be used where it stands.
@@ -189,10 +194,11 @@ fn check_option(scope: &dyn Scope, question: &str, option: &str) -> Result<(), C
     if let Some(options) = scope.options(question)
         && !options.iter().any(|o| o == option)
     {
-        return fail(format!(
+        let message = format!(
             "'{option}' is not an option of ${{{question}}} (its options: {})",
             options.join(", ")
-        ));
+        );
+        return scope.unknown_option(message).map_err(CheckError);
     }
     Ok(())
 }

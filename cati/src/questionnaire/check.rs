@@ -30,6 +30,12 @@ struct Names<'a> {
     /// Questions by name: their position in order, answer type, options.
     questions: HashMap<&'a str, (usize, &'a Question)>,
     sample: &'a BTreeMap<String, super::model::FieldType>,
+    /// Options compared that do not exist, noted while checking one expression: the
+    /// condition never holds, which ODK accepts, so it is a warning.
+    pending: std::cell::RefCell<Vec<String>>,
+    /// Names of items refused while the file was read (already reported): expressions that
+    /// use them are not reported again.
+    refused: &'a [String],
 }
 
 /// The names as seen from one place in the questionnaire.
@@ -45,6 +51,9 @@ impl Scope for At<'_, '_> {
     fn reference(&self, name: &str) -> Result<Type, String> {
         if let Some(field) = self.names.sample.get(name) {
             return Ok(field.expr_type());
+        }
+        if self.names.refused.iter().any(|r| r == name) {
+            return Ok(Type::Any);
         }
         let Some(&(position, question)) = self.names.questions.get(name) else {
             return Err(format!(
@@ -86,15 +95,38 @@ impl Scope for At<'_, '_> {
     fn column(&self, name: &str) -> Option<Type> {
         self.columns.as_ref()?.iter().any(|c| c == name).then_some(Type::Text)
     }
+
+    fn unknown_option(&self, message: String) -> Result<(), String> {
+        self.names.pending.borrow_mut().push(message);
+        Ok(())
+    }
 }
 
-/// Checks a questionnaire read from its file; every problem, in order.
-pub fn check(q: &Questionnaire) -> Vec<LoadError> {
-    let mut errors = Vec::new();
+/// What checking a questionnaire found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    /// What keeps it from loading, in order.
+    pub errors: Vec<LoadError>,
+    /// What loads but is most likely a mistake (a condition that can never hold).
+    pub warnings: Vec<LoadError>,
+}
+
+/// Checks a questionnaire read from its file: every problem, in order.
+pub fn check(q: &Questionnaire) -> Findings {
+    check_except(q, &[])
+}
+
+/// As [`check`], for a questionnaire whose items named `refused` were refused (and
+/// reported) while its file was read: what uses them is not reported again.
+pub fn check_except(q: &Questionnaire, refused: &[String]) -> Findings {
+    let mut findings = Findings::default();
+    let errors = &mut findings.errors;
     let questions = q.questions();
     let mut names = Names {
         questions: HashMap::new(),
         sample: &q.sample_fields,
+        pending: Default::default(),
+        refused,
     };
     let mut seen: HashMap<&str, &Location> = HashMap::new();
     for (i, question) in questions.iter().enumerate() {
@@ -123,11 +155,11 @@ pub fn check(q: &Questionnaire) -> Vec<LoadError> {
         }
     }
     let mut position = 0;
-    walk(&q.items, &names, &mut position, &mut errors);
-    errors
+    walk(&q.items, &names, &mut position, &mut findings);
+    findings
 }
 
-fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, errors: &mut Vec<LoadError>) {
+fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, findings: &mut Findings) {
     for item in items {
         match item {
             Item::Group(group) => {
@@ -143,29 +175,38 @@ fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, errors: &mut Ve
                         &scope,
                         &group.at.at_column("relevant"),
                         Some(Type::Bool),
-                        errors,
+                        findings,
                     );
                 }
+                if let Some(count) = group.repeat.as_ref().and_then(|r| r.count.as_ref()) {
+                    let scope = At {
+                        names,
+                        position: *position,
+                        current: None,
+                        columns: None,
+                    };
+                    expression(count, &scope, &group.at.at_column("repeat_count"), None, findings);
+                }
                 if let Some(label) = &group.label {
-                    texts(label, names, *position, &group.at.at_column("label"), errors);
+                    texts(label, names, *position, &group.at.at_column("label"), findings);
                 }
                 if group.items.is_empty() {
-                    errors.push(LoadError {
+                    findings.errors.push(LoadError {
                         at: group.at.clone(),
                         message: format!("the group '{}' has no questions", group.name),
                     });
                 }
-                walk(&group.items, names, position, errors);
+                walk(&group.items, names, position, findings);
             }
             Item::Question(question) => {
-                check_question(question, names, *position, errors);
+                check_question(question, names, *position, findings);
                 *position += 1;
             }
         }
     }
 }
 
-fn check_question(question: &Question, names: &Names<'_>, position: usize, errors: &mut Vec<LoadError>) {
+fn check_question(question: &Question, names: &Names<'_>, position: usize, findings: &mut Findings) {
     let at = &question.at;
     let scope = |current: Option<Type>, columns: Option<Vec<String>>| At {
         names,
@@ -174,7 +215,7 @@ fn check_question(question: &Question, names: &Names<'_>, position: usize, error
         columns,
     };
     let mut fail = |column: &str, message: String| {
-        errors.push(LoadError {
+        findings.errors.push(LoadError {
             at: at.at_column(column),
             message,
         })
@@ -231,6 +272,9 @@ fn check_question(question: &Question, names: &Names<'_>, position: usize, error
     if let Some(relevant) = &question.relevant {
         expressions.push(("relevant", relevant, scope(None, None), Some(Type::Bool)));
     }
+    if let Some(required_when) = &question.required_when {
+        expressions.push(("required", required_when, scope(None, None), Some(Type::Bool)));
+    }
     if let Some(constraint) = &question.constraint {
         expressions.push(("constraint", constraint, scope(answer, None), Some(Type::Bool)));
     }
@@ -245,19 +289,26 @@ fn check_question(question: &Question, names: &Names<'_>, position: usize, error
         expressions.push(("choice_filter", filter, scope(None, Some(columns)), Some(Type::Bool)));
     }
     for (column, expr, scope, want) in expressions {
-        expression(expr, &scope, &at.at_column(column), want, errors);
+        expression(expr, &scope, &at.at_column(column), want, findings);
     }
     let mut labelled: Vec<(&str, &Text)> = vec![("label", &question.label)];
     labelled.extend(question.hint.iter().map(|h| ("hint", h)));
     labelled.extend(question.constraint_message.iter().map(|m| ("constraint_message", m)));
     labelled.extend(question.required_message.iter().map(|m| ("required_message", m)));
     for (column, text) in labelled {
-        texts(text, names, position, &at.at_column(column), errors);
+        texts(text, names, position, &at.at_column(column), findings);
     }
 }
 
-fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>, errors: &mut Vec<LoadError>) {
-    match expr::check(expr, scope) {
+fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>, findings: &mut Findings) {
+    let checked = expr::check(expr, scope);
+    for message in scope.names.pending.borrow_mut().drain(..) {
+        findings.warnings.push(LoadError {
+            at: at.clone(),
+            message: format!("in `{expr}`: {message}: the condition never holds"),
+        });
+    }
+    match checked {
         Ok(t) => {
             if let Some(want) = want
                 && want == Type::Bool
@@ -265,7 +316,7 @@ fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>
             {
                 // XPath takes any value as a condition; a bare answer as a condition is
                 // almost always a forgotten comparison.
-                errors.push(LoadError {
+                findings.errors.push(LoadError {
                     at: at.clone(),
                     message: format!(
                         "`{expr}` is {}, not a condition: compare it, e.g. `{expr} = ...`",
@@ -274,7 +325,7 @@ fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>
                 });
             }
         }
-        Err(e) => errors.push(LoadError {
+        Err(e) => findings.errors.push(LoadError {
             at: at.clone(),
             message: format!("in `{expr}`: {e}"),
         }),
@@ -294,7 +345,7 @@ pub fn piped(text: &str) -> Vec<&str> {
     out
 }
 
-fn texts(text: &Text, names: &Names<'_>, position: usize, at: &Location, errors: &mut Vec<LoadError>) {
+fn texts(text: &Text, names: &Names<'_>, position: usize, at: &Location, findings: &mut Findings) {
     let scope = At {
         names,
         position,
@@ -309,7 +360,7 @@ fn texts(text: &Text, names: &Names<'_>, position: usize, at: &Location, errors:
                 } else {
                     String::new()
                 };
-                errors.push(LoadError {
+                findings.errors.push(LoadError {
                     at: at.clone(),
                     message: format!("the text{which} pipes in {e}"),
                 });

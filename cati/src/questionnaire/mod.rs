@@ -1,10 +1,11 @@
 //! Questionnaires: the model the interview runtime reads ([`model`]), the files it comes
-//! from (the own TOML format, [`own_format`]), and the checks every questionnaire passes
+//! from (the own TOML format, [`own_format`]; XLSForm workbooks, [`xlsform`]), and the checks every questionnaire passes
 //! when it is loaded ([`check`]).
 
 pub mod check;
 pub mod model;
 pub mod own_format;
+pub mod xlsform;
 
 use std::path::Path;
 
@@ -37,18 +38,36 @@ pub fn load(path: &Path) -> Result<Questionnaire, Vec<LoadError>> {
             let source = std::fs::read_to_string(path).map_err(|e| one(format!("cannot read the file: {e}")))?;
             own_format::read(&file, &source)?
         }
+        "xlsx" | "xls" | "xlsm" | "ods" => {
+            let read = xlsform::read(path)?;
+            let mut findings = check::check_except(&read.questionnaire, &read.refused);
+            if !read.errors.is_empty() || !findings.errors.is_empty() {
+                let mut errors = read.errors;
+                errors.append(&mut findings.errors);
+                errors.sort_by_key(|e| (e.at.sheet.clone(), e.at.row));
+                return Err(errors);
+            }
+            return Ok(with_warnings(read.questionnaire, findings));
+        }
         other => {
             return Err(one(format!(
-                "'.{other}' is not a questionnaire format Paceline reads: .toml (the own format)"
+                "'.{other}' is not a questionnaire format Paceline reads: .toml (the own format) or an XLSForm (.xlsx, .xls, .ods)"
             )));
         }
     };
-    let errors = check::check(&questionnaire);
-    if errors.is_empty() {
-        Ok(questionnaire)
-    } else {
-        Err(errors)
+    let findings = check::check(&questionnaire);
+    if !findings.errors.is_empty() {
+        return Err(findings.errors);
     }
+    Ok(with_warnings(questionnaire, findings))
+}
+
+/// The questionnaire with the check's warnings among its notes.
+fn with_warnings(mut questionnaire: Questionnaire, findings: check::Findings) -> Questionnaire {
+    questionnaire
+        .notes
+        .extend(findings.warnings.iter().map(|w| format!("warning: {w}")));
+    questionnaire
 }
 
 /// What `paceline questionnaire check` reports of a questionnaire that loads.
@@ -70,6 +89,8 @@ pub struct Summary {
     pub conditional: usize,
     /// The sample fields it uses.
     pub sample_fields: Vec<String>,
+    /// How the import treated what the file had beyond the model.
+    pub notes: Vec<String>,
 }
 
 impl Summary {
@@ -91,6 +112,7 @@ impl Summary {
             conditional: questions.iter().filter(|q| q.relevant.is_some()).count()
                 + groups.iter().filter(|g| g.relevant.is_some()).count(),
             sample_fields: q.sample_fields.keys().cloned().collect(),
+            notes: q.notes.clone(),
         }
     }
 }

@@ -24,6 +24,9 @@ pub struct Questionnaire {
     pub sample_fields: BTreeMap<String, FieldType>,
     /// Its questions and groups, in order.
     pub items: Vec<Item>,
+    /// How the import treated what the file had beyond what the model holds (columns that
+    /// shape a screen, metadata filled in by the system).
+    pub notes: Vec<String>,
 }
 
 /// A text in each of the questionnaire's languages (a template: `${name}` pipes in an
@@ -150,10 +153,20 @@ pub struct Group {
     pub relevant: Option<Expr>,
     /// Whether its items are asked in an order shuffled per interview.
     pub shuffle: bool,
+    /// For a repeat (XLSForm's `begin repeat`): asked once per member of a list, as many
+    /// times as `count` says, or for as long as the respondent adds one.
+    pub repeat: Option<Repeat>,
     /// Its items, in order.
     pub items: Vec<Item>,
     /// Where it was defined.
     pub at: Location,
+}
+
+/// How often a repeated group is asked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repeat {
+    /// The number of times (XLSForm's `repeat_count`); none: until the respondent says stop.
+    pub count: Option<Expr>,
 }
 
 /// One question.
@@ -169,6 +182,8 @@ pub struct Question {
     pub hint: Option<Text>,
     /// Whether it must be answered to go on.
     pub required: bool,
+    /// Required only when this holds (XLSForm's `required` written as a condition).
+    pub required_when: Option<Expr>,
     /// Said when a required answer is missing.
     pub required_message: Option<Text>,
     /// Asked only when this holds.
@@ -240,6 +255,13 @@ pub enum Kind {
         /// The computation.
         expr: Expr,
     },
+    /// Filled in by the system, not asked: the interview's start or end time, today's date,
+    /// the interviewer (XLSForm's metadata types `start`, `end`, `today`, `username`,
+    /// `deviceid`), the number dialed (`phonenumber`).
+    Metadata {
+        /// Which: the XLSForm type name.
+        of: String,
+    },
     /// The interview ends here when this item is reached (it is usually relevant only for
     /// some answers): a screen-out, a termination, or an early complete.
     End {
@@ -296,7 +318,7 @@ impl Kind {
             Kind::Text => Type::Text,
             Kind::Date => Type::Date,
             Kind::Time => Type::Time,
-            Kind::Grid { .. } | Kind::Calculate { .. } => Type::Any,
+            Kind::Grid { .. } | Kind::Calculate { .. } | Kind::Metadata { .. } => Type::Any,
             Kind::Note | Kind::End { .. } => return None,
         })
     }
@@ -325,6 +347,7 @@ impl Kind {
             Kind::Note => "note",
             Kind::Calculate { .. } => "calculate",
             Kind::End { .. } => "end",
+            Kind::Metadata { .. } => "metadata",
         }
     }
 }

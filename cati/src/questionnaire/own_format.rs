@@ -250,6 +250,7 @@ impl Reader<'_> {
             label,
             hint: raw.hint.as_ref().map(|t| self.text(t)),
             required: raw.required,
+            required_when: None,
             required_message: raw.required_message.as_ref().map(|t| self.text(t)),
             relevant: self.expr(&raw.relevant, &key("relevant")),
             constraint: self.expr(&raw.constraint, &key("constraint")),
@@ -300,6 +301,7 @@ pub fn read(file: &str, source: &str) -> Result<Questionnaire, Vec<LoadError>> {
             label: g.label.as_ref().map(|l| reader.text(l)),
             relevant,
             shuffle: g.shuffle,
+            repeat: None,
             items: Vec::new(),
             at,
         };
@@ -375,5 +377,6 @@ pub fn read(file: &str, source: &str) -> Result<Questionnaire, Vec<LoadError>> {
         languages,
         sample_fields: raw.sample,
         items,
+        notes: Vec::new(),
     })
 }
