@@ -433,3 +433,59 @@ fn questionnaire_check_summarises_or_lists_every_error() {
             .and(predicate::str::contains("does not load: 2 errors")),
     );
 }
+
+#[test]
+fn questionnaire_run_scripts_an_interview() {
+    let dir = tempfile::tempdir().unwrap();
+    let csat = Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/csat.toml");
+    std::fs::write(
+        dir.path().join("sample.json"),
+        r#"{"customer_name": "Wang Fang", "service": "boiler repair", "service_date": "2026-11-25"}"#,
+    )
+    .unwrap();
+    let run = |answers: &str| {
+        std::fs::write(dir.path().join("answers.json"), answers).unwrap();
+        let mut command = Command::cargo_bin("paceline").unwrap();
+        command
+            .current_dir(dir.path())
+            .args(["questionnaire", "run"])
+            .arg(&csat)
+            .args(["--answers", "answers.json", "--sample", "sample.json", "--json"]);
+        let out = command.assert().success().get_output().stdout.clone();
+        json(&out)
+    };
+    let done = run(
+        r#"{"right_person": "yes", "overall": 5, "aspects": {"quality": "5"}, "recommend": 10, "comment": "fine"}"#,
+    );
+    assert_eq!(done["outcome"], "complete");
+    assert_eq!(
+        done["path"],
+        serde_json::json!([
+            "intro",
+            "right_person",
+            "overall",
+            "aspects",
+            "recommend",
+            "comment",
+            "thanks"
+        ])
+    );
+    assert_eq!(done["answers"]["nps_group"], "promoter");
+    assert_eq!(done["answers"]["overall"], 5);
+    let screened = run(r#"{"right_person": "no"}"#);
+    assert_eq!(screened["outcome"], "screened_out");
+    assert_eq!(screened["reason"], "wrong_person");
+    let stopped = run(r#"{"right_person": "yes", "overall": 9}"#);
+    assert_eq!(stopped["outcome"], "stopped");
+    assert_eq!(stopped["reason"], "overall");
+    assert_eq!(
+        stopped["errors"],
+        serde_json::json!([{"question": "overall", "message": "a rating is a whole number from 1 to 5"}])
+    );
+    let unanswered = run(r#"{"right_person": "yes"}"#);
+    assert_eq!(
+        (unanswered["outcome"].as_str(), unanswered["reason"].as_str()),
+        (Some("stopped"), Some("overall"))
+    );
+    assert_eq!(unanswered["errors"], serde_json::json!([]));
+}

@@ -5,6 +5,8 @@
 //!   (RR1-RR6, COOP1-COOP4, REF1-REF3, CON1-CON3).
 //! - [`expr`]: the expression language of relevance, constraints, calculations and choice
 //!   filters (XLSForm's XPath subset): parse, check when loading, evaluate.
+//! - [`interview`]: the interview runtime, a state machine over a questionnaire: routing,
+//!   validation, piping, reproducible shuffles, back and jump, suspend and resume.
 //! - [`questionnaire`]: the questionnaire model, the own TOML format, and the checks made
 //!   when a questionnaire is loaded.
 //!
@@ -13,4 +15,5 @@
 
 pub mod aapor;
 pub mod expr;
+pub mod interview;
 pub mod questionnaire;

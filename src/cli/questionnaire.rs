@@ -2,7 +2,12 @@
 
 use std::path::PathBuf;
 
-use paceline_cati::questionnaire::{self, LoadError, Summary};
+use std::collections::BTreeMap;
+
+use anyhow::Context;
+use paceline_cati::expr::Value;
+use paceline_cati::interview::{Interview, Refused, State, parse_answer};
+use paceline_cati::questionnaire::{self, FieldType, LoadError, Questionnaire, Summary};
 use serde::Serialize;
 
 use crate::output;
@@ -18,6 +23,84 @@ pub enum QuestionnaireCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Runs a scripted interview: asks in routed order, taking each answer from a JSON map
+    /// of question names to answers (a list for multiple choice), until the end or a
+    /// question the map does not answer.
+    Run {
+        /// The questionnaire file.
+        file: PathBuf,
+        /// The answers: a JSON object, question name to answer.
+        #[arg(long, value_name = "ANSWERS.json")]
+        answers: PathBuf,
+        /// The respondent's sample fields: a JSON object.
+        #[arg(long, value_name = "SAMPLE.json")]
+        sample: Option<PathBuf>,
+        /// The language (default: the questionnaire's first).
+        #[arg(long)]
+        language: Option<String>,
+        /// The seed of the interview's shuffles.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Today's date for today() (default: today, UTC).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<chrono::NaiveDate>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    path: Vec<&'a str>,
+    answers: &'a BTreeMap<String, Value>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    set_aside: &'a BTreeMap<String, Value>,
+    errors: Vec<Refused>,
+}
+
+fn read_json(path: &std::path::Path, what: &str) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading the {what} file {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("{}: line {} column {}: {e}", path.display(), e.line(), e.column()))?;
+    match value {
+        serde_json::Value::Object(map) => Ok(map),
+        _ => anyhow::bail!(
+            "{}: the {what} must be a JSON object of names to values",
+            path.display()
+        ),
+    }
+}
+
+/// The sample fields of a respondent, typed as the questionnaire declares them.
+fn sample_values(
+    q: &Questionnaire,
+    path: &std::path::Path,
+    map: serde_json::Map<String, serde_json::Value>,
+) -> anyhow::Result<BTreeMap<String, Value>> {
+    let mut out = BTreeMap::new();
+    for (name, json) in map {
+        let value = match (q.sample_fields.get(&name), &json) {
+            (_, serde_json::Value::Null) => Value::Empty,
+            (Some(FieldType::Number), serde_json::Value::Number(n)) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            (Some(FieldType::Date), serde_json::Value::String(s)) => {
+                Value::Date(s.parse().map_err(|_| {
+                    anyhow::anyhow!("{}: {name} is '{s}', not a date written YYYY-MM-DD", path.display())
+                })?)
+            }
+            (Some(FieldType::Number | FieldType::Date), other) => {
+                anyhow::bail!("{}: {name} is {other}, which does not fit its type", path.display())
+            }
+            (_, serde_json::Value::String(s)) => Value::Text(s.clone()),
+            (_, serde_json::Value::Number(n)) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            (_, other) => Value::Text(other.to_string()),
+        };
+        out.insert(name, value);
+    }
+    Ok(out)
 }
 
 #[derive(Serialize)]
@@ -31,6 +114,88 @@ struct Report<'a> {
 /// Runs a questionnaire command; needs no store.
 pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
     match command {
+        QuestionnaireCommand::Run {
+            file,
+            answers,
+            sample,
+            language,
+            seed,
+            today,
+            json,
+        } => {
+            let q = questionnaire::load(&file).map_err(|errors| {
+                for e in &errors {
+                    eprintln!("{e}");
+                }
+                anyhow::anyhow!("{} does not load", file.display())
+            })?;
+            let given = read_json(&answers, "answers")?;
+            let sample = match &sample {
+                Some(path) => sample_values(&q, path, read_json(path, "sample")?)?,
+                None => BTreeMap::new(),
+            };
+            let language = language.unwrap_or_else(|| q.languages[0].clone());
+            let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let mut interview = Interview::start(&q, sample, &language, today, seed);
+            let mut errors = Vec::new();
+            while let (State::Asking, Some(shown)) = (interview.state(), interview.current()) {
+                let value = match (shown.kind, given.get(&shown.name)) {
+                    ("note", _) => Value::Empty,
+                    (_, None) => break,
+                    (_, Some(json)) => {
+                        let question = q
+                            .questions()
+                            .into_iter()
+                            .find(|x| x.name == shown.name)
+                            .expect("the question shown is the questionnaire's");
+                        match parse_answer(question, json) {
+                            Ok(v) => v,
+                            Err(message) => {
+                                errors.push(Refused {
+                                    question: shown.name.clone(),
+                                    message,
+                                });
+                                break;
+                            }
+                        }
+                    }
+                };
+                if let Err(refused) = interview.answer(value) {
+                    errors.push(refused);
+                    break;
+                }
+            }
+            let (outcome, reason) = match interview.state() {
+                State::Complete => ("complete", None),
+                State::ScreenedOut { at } => ("screened_out", Some(at.clone())),
+                State::Terminated { reason } => ("terminated", Some(reason.clone())),
+                State::Asking | State::Suspended => ("stopped", interview.current().map(|s| s.name)),
+            };
+            let report = Run {
+                outcome,
+                reason,
+                path: interview.path(),
+                answers: interview.answers(),
+                set_aside: interview.set_aside(),
+                errors,
+            };
+            if json {
+                return output::json(&report);
+            }
+            println!(
+                "outcome: {outcome}{}",
+                report.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+            );
+            println!("path: {}", report.path.join(" > "));
+            output::table(
+                &["question", "answer"],
+                report.answers.iter().map(|(k, v)| vec![k.clone(), v.text()]),
+            );
+            for e in &report.errors {
+                println!("refused: {e}");
+            }
+            Ok(())
+        }
         QuestionnaireCommand::Check { file, json } => {
             let loaded = questionnaire::load(&file);
             let (summary, errors) = match &loaded {

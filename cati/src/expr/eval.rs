@@ -87,6 +87,22 @@ impl Value {
     }
 }
 
+/// A value in JSON: empty as null, a whole number without a fraction, a date as YYYY-MM-DD,
+/// a multiple choice as a list.
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Value::Empty => serializer.serialize_none(),
+            Value::Bool(b) => serializer.serialize_bool(*b),
+            Value::Number(n) if n.fract() == 0.0 && n.abs() < 9e15 => serializer.serialize_i64(*n as i64),
+            Value::Number(n) => serializer.serialize_f64(*n),
+            Value::Text(s) => serializer.serialize_str(s),
+            Value::Date(_) => serializer.serialize_str(&self.text()),
+            Value::List(items) => items.serialize(serializer),
+        }
+    }
+}
+
 fn epoch_days(d: NaiveDate) -> f64 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
     (d - epoch).num_days() as f64

@@ -1,0 +1,521 @@
+//! The interview runtime: one run of a questionnaire for one respondent, as a state machine
+//! in plain data. It routes (relevance, skips, end points), validates answers (type, range,
+//! required, constraint with its message), computes calculations, pipes answers into texts,
+//! shuffles options and group orders reproducibly from the interview's seed, goes back and
+//! jumps without losing answers, and sets aside answers that a changed answer has made
+//! unreachable. Storage is the caller's: every method that changes the interview returns
+//! what changed, to be stored before the next question is shown.
+
+mod answer;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+pub use answer::parse_answer;
+
+use crate::expr::{self, Expr, Value, Values};
+use crate::questionnaire::{Choice, EndOutcome, Item, Kind, Question, Questionnaire, Text};
+
+/// Where an interview stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// A question is shown.
+    Asking,
+    /// Stopped for a callback; resumes at the same question.
+    Suspended,
+    /// Every relevant question answered.
+    Complete,
+    /// Ended by an end point: not eligible.
+    ScreenedOut {
+        /// The end point's name.
+        at: String,
+    },
+    /// Ended by an end point, or by the interviewer, for a reason.
+    Terminated {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The question on screen, as the interviewer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Shown {
+    /// The question's name.
+    pub name: String,
+    /// Its type name.
+    pub kind: &'static str,
+    /// The text to read out, answers piped in, in the interview's language.
+    pub text: String,
+    /// The hint, if any.
+    pub hint: Option<String>,
+    /// The options offered, in this interview's order: (name, text).
+    pub options: Vec<(String, String)>,
+    /// Whether it must be answered.
+    pub required: bool,
+    /// The answer given so far, if any.
+    pub answer: Option<Value>,
+    /// The share of the expected route done, 0 to 1.
+    pub progress: f64,
+}
+
+/// An answer refused, with the message to say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{question}: {message}")]
+pub struct Refused {
+    /// The question.
+    pub question: String,
+    /// Why, in the interview's language where the questionnaire says it.
+    pub message: String,
+}
+
+/// A question in asking order with the conditions of the groups around it.
+#[derive(Debug, Clone)]
+struct Step<'q> {
+    question: &'q Question,
+    conditions: Vec<&'q Expr>,
+}
+
+/// One interview.
+#[derive(Debug, Clone)]
+pub struct Interview<'q> {
+    questionnaire: &'q Questionnaire,
+    steps: Vec<Step<'q>>,
+    sample: BTreeMap<String, Value>,
+    answers: BTreeMap<String, Value>,
+    set_aside: BTreeMap<String, Value>,
+    /// Option orders shown, per question: stored with the interview, so it is reproducible.
+    orders: BTreeMap<String, Vec<String>>,
+    /// Step indices shown, in order; the last is the current one.
+    path: Vec<usize>,
+    language: String,
+    today: NaiveDate,
+    seed: u64,
+    state: State,
+}
+
+struct View<'a> {
+    answers: &'a BTreeMap<String, Value>,
+    sample: &'a BTreeMap<String, Value>,
+    current: Value,
+    choice: Option<&'a Choice>,
+    today: NaiveDate,
+}
+
+impl Values for View<'_> {
+    fn value(&self, name: &str) -> Value {
+        self.answers
+            .get(name)
+            .or_else(|| self.sample.get(name))
+            .cloned()
+            .unwrap_or(Value::Empty)
+    }
+    fn current(&self) -> Value {
+        self.current.clone()
+    }
+    fn column(&self, name: &str) -> Value {
+        match self.choice {
+            Some(c) if name == "name" => Value::Text(c.name.clone()),
+            Some(c) => c.fields.get(name).map_or(Value::Empty, |v| Value::Text(v.clone())),
+            None => Value::Empty,
+        }
+    }
+    fn today(&self) -> NaiveDate {
+        self.today
+    }
+}
+
+fn seeded(seed: u64, salt: &str) -> ChaCha8Rng {
+    ChaCha8Rng::seed_from_u64(seed ^ xxhash(salt))
+}
+
+/// A stable hash of a name, so shuffles depend only on the seed and the name.
+fn xxhash(s: &str) -> u64 {
+    // FNV-1a: small, stable across builds and platforms.
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn flatten<'q>(items: &'q [Item], conditions: &[&'q Expr], seed: u64, out: &mut Vec<Step<'q>>) {
+    for item in items {
+        match item {
+            Item::Question(q) => out.push(Step {
+                question: q,
+                conditions: conditions.to_vec(),
+            }),
+            Item::Group(g) => {
+                let mut inner = conditions.to_vec();
+                inner.extend(g.relevant.iter());
+                let mut children: Vec<&Item> = g.items.iter().collect();
+                if g.shuffle {
+                    children.shuffle(&mut seeded(seed, &g.name));
+                }
+                for child in children {
+                    flatten(std::slice::from_ref(child), &inner, seed, out);
+                }
+            }
+        }
+    }
+}
+
+/// Pipes `${name}` values into a text.
+fn pipe(template: &str, values: &View<'_>) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                out.push_str(&values.value(after[..end].trim()).text());
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+impl<'q> Interview<'q> {
+    /// Starts an interview of `questionnaire` for a respondent with these sample fields, in
+    /// `language`, on `today`; `seed` fixes its shuffles. Shows the first question.
+    pub fn start(
+        questionnaire: &'q Questionnaire,
+        sample: BTreeMap<String, Value>,
+        language: &str,
+        today: NaiveDate,
+        seed: u64,
+    ) -> Self {
+        let mut steps = Vec::new();
+        flatten(&questionnaire.items, &[], seed, &mut steps);
+        let mut interview = Interview {
+            questionnaire,
+            steps,
+            sample,
+            answers: BTreeMap::new(),
+            set_aside: BTreeMap::new(),
+            orders: BTreeMap::new(),
+            path: Vec::new(),
+            language: language.to_string(),
+            today,
+            seed,
+            state: State::Asking,
+        };
+        interview.advance_from(0);
+        interview
+    }
+
+    fn view(&self, current: Value) -> View<'_> {
+        View {
+            answers: &self.answers,
+            sample: &self.sample,
+            current,
+            choice: None,
+            today: self.today,
+        }
+    }
+
+    fn holds(&self, e: &Expr) -> bool {
+        expr::eval(e, &self.view(Value::Empty)).is_ok_and(|v| v.truth())
+    }
+
+    fn relevant(&self, step: &Step<'_>) -> bool {
+        step.conditions.iter().all(|c| self.holds(c)) && step.question.relevant.as_ref().is_none_or(|r| self.holds(r))
+    }
+
+    /// Moves to the first step from `from` on that is to be shown, computing calculations and
+    /// setting aside the answers of skipped questions; ends the interview at an end point or
+    /// after the last question.
+    fn advance_from(&mut self, from: usize) {
+        for i in from..self.steps.len() {
+            let step = self.steps[i].clone();
+            let name = &step.question.name;
+            if !self.relevant(&step) {
+                if let Some(v) = self.answers.remove(name) {
+                    self.set_aside.insert(name.clone(), v);
+                }
+                continue;
+            }
+            match &step.question.kind {
+                Kind::Calculate { expr } => {
+                    let value = expr::eval(expr, &self.view(Value::Empty)).unwrap_or(Value::Empty);
+                    self.answers.insert(name.clone(), value);
+                }
+                Kind::Metadata { of } => {
+                    let value = match of.as_str() {
+                        "today" | "start" => Value::Date(self.today),
+                        _ => Value::Empty,
+                    };
+                    self.answers.insert(name.clone(), value);
+                }
+                Kind::End { outcome } => {
+                    self.path.push(i);
+                    self.state = match outcome {
+                        EndOutcome::ScreenedOut => State::ScreenedOut { at: name.clone() },
+                        EndOutcome::Terminated => State::Terminated {
+                            reason: step.question.label.get(&self.language).unwrap_or(name).to_string(),
+                        },
+                        EndOutcome::Complete => State::Complete,
+                    };
+                    return;
+                }
+                _ => {
+                    // An answer set aside earlier comes back when its question does.
+                    if let Some(v) = self.set_aside.remove(name) {
+                        self.answers.insert(name.clone(), v);
+                    }
+                    self.path.push(i);
+                    self.order_options(i);
+                    return;
+                }
+            }
+        }
+        self.state = State::Complete;
+    }
+
+    fn order_options(&mut self, step: usize) {
+        let question = self.steps[step].question;
+        let Some(choices) = question.kind.choices() else { return };
+        if self.orders.contains_key(&question.name) {
+            return;
+        }
+        let mut names: Vec<String> = choices.options.iter().map(|o| o.name.clone()).collect();
+        if choices.shuffle {
+            // "None of these" and "other" stay last, where interviewers expect them.
+            let fixed = |n: &String| n == "other" || choices.options.iter().any(|o| &o.name == n && o.exclusive);
+            let (mut moving, last): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| !fixed(n));
+            moving.shuffle(&mut seeded(self.seed, &question.name));
+            moving.extend(last);
+            names = moving;
+        }
+        self.orders.insert(question.name.clone(), names);
+    }
+
+    /// The interview's state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The answers given (and computed) and still on the route.
+    pub fn answers(&self) -> &BTreeMap<String, Value> {
+        &self.answers
+    }
+
+    /// Answers given to questions a later change made unreachable.
+    pub fn set_aside(&self) -> &BTreeMap<String, Value> {
+        &self.set_aside
+    }
+
+    /// The names of the questions shown, in order.
+    pub fn path(&self) -> Vec<&str> {
+        self.path
+            .iter()
+            .map(|&i| self.steps[i].question.name.as_str())
+            .collect()
+    }
+
+    /// The option orders shown, per question.
+    pub fn orders(&self) -> &BTreeMap<String, Vec<String>> {
+        &self.orders
+    }
+
+    /// Switches the language texts are shown in.
+    pub fn set_language(&mut self, language: &str) {
+        self.language = language.to_string();
+    }
+
+    fn current_step(&self) -> Option<&Step<'q>> {
+        match self.state {
+            State::Asking | State::Suspended => self.path.last().map(|&i| &self.steps[i]),
+            _ => None,
+        }
+    }
+
+    fn text(&self, text: &Text) -> String {
+        pipe(text.get(&self.language).unwrap_or(""), &self.view(Value::Empty))
+    }
+
+    /// The question on screen, or none when the interview has ended.
+    pub fn current(&self) -> Option<Shown> {
+        let step = self.current_step()?;
+        let q = step.question;
+        let options = match (q.kind.choices(), self.orders.get(&q.name)) {
+            (Some(choices), Some(order)) => order
+                .iter()
+                .filter_map(|name| choices.options.iter().find(|o| &o.name == name))
+                .filter(|o| self.offered(q, o))
+                .map(|o| (o.name.clone(), self.text(&o.label)))
+                .collect(),
+            _ => match &q.kind {
+                Kind::Grid { scale, .. } => scale.iter().map(|o| (o.name.clone(), self.text(&o.label))).collect(),
+                _ => Vec::new(),
+            },
+        };
+        Some(Shown {
+            name: q.name.clone(),
+            kind: q.kind.type_name(),
+            text: self.text(&q.label),
+            hint: q.hint.as_ref().map(|h| self.text(h)),
+            options,
+            required: self.required(q),
+            answer: self.answers.get(&q.name).cloned(),
+            progress: self.progress(),
+        })
+    }
+
+    fn offered(&self, q: &Question, option: &Choice) -> bool {
+        let Some(filter) = q.kind.choices().and_then(|c| c.filter.as_ref()) else {
+            return true;
+        };
+        let view = View {
+            choice: Some(option),
+            ..self.view(Value::Empty)
+        };
+        expr::eval(filter, &view).is_ok_and(|v| v.truth())
+    }
+
+    fn required(&self, q: &Question) -> bool {
+        q.required || q.required_when.as_ref().is_some_and(|r| self.holds(r))
+    }
+
+    /// The share of the expected route done: questions shown before this one over those and
+    /// the ones still ahead that the answers so far make relevant.
+    pub fn progress(&self) -> f64 {
+        let Some(&at) = self.path.last() else { return 1.0 };
+        if !matches!(self.state, State::Asking | State::Suspended) {
+            return 1.0;
+        }
+        let asked = |s: &Step<'_>| !matches!(s.question.kind, Kind::Calculate { .. } | Kind::Metadata { .. });
+        let done = self.path.len() - 1;
+        let ahead = self.steps[at..].iter().filter(|s| asked(s) && self.relevant(s)).count();
+        done as f64 / (done + ahead).max(1) as f64
+    }
+
+    /// Validates and records the answer to the question on screen, then moves to the next
+    /// question. A refused answer changes nothing.
+    pub fn answer(&mut self, value: Value) -> Result<(), Refused> {
+        let Some(step) = self.current_step().cloned() else {
+            return Err(Refused {
+                question: String::new(),
+                message: "the interview has ended".into(),
+            });
+        };
+        let q = step.question;
+        let refuse = |message: String| Refused {
+            question: q.name.clone(),
+            message,
+        };
+        let empty = matches!(&value, Value::Empty)
+            || matches!(&value, Value::Text(s) if s.trim().is_empty())
+            || matches!(&value, Value::List(l) if l.is_empty());
+        if empty {
+            if self.required(q) {
+                let message = q
+                    .required_message
+                    .as_ref()
+                    .map(|m| self.text(m))
+                    .unwrap_or_else(|| "an answer is required".into());
+                return Err(refuse(message));
+            }
+        } else {
+            let offered: Vec<&Choice> = q
+                .kind
+                .choices()
+                .map(|c| c.options.iter().filter(|o| self.offered(q, o)).collect())
+                .unwrap_or_default();
+            answer::validate(q, &value, &offered).map_err(refuse)?;
+            if let Some(constraint) = &q.constraint {
+                let holds = expr::eval(constraint, &self.view(value.clone())).is_ok_and(|v| v.truth());
+                if !holds {
+                    let message = q
+                        .constraint_message
+                        .as_ref()
+                        .map(|m| self.text(m))
+                        .unwrap_or_else(|| format!("the answer does not meet the condition `{constraint}`"));
+                    return Err(refuse(message));
+                }
+            }
+        }
+        if empty {
+            self.answers.remove(&q.name);
+        } else {
+            self.answers.insert(q.name.clone(), value);
+        }
+        self.state = State::Asking;
+        let at = *self.path.last().expect("a question is on screen");
+        // Questions after this one are routed afresh: shown ones drop off the path.
+        self.advance_from(at + 1);
+        Ok(())
+    }
+
+    /// Goes back to the question shown before this one; answers are kept.
+    pub fn back(&mut self) -> bool {
+        let on_end_point = self
+            .path
+            .last()
+            .is_some_and(|&i| matches!(self.steps[i].question.kind, Kind::End { .. }));
+        match self.state {
+            State::Asking | State::Suspended if self.path.len() < 2 => return false,
+            State::Asking | State::Suspended => {
+                self.path.pop();
+            }
+            // Ended at an end point: back to the question that led there.
+            _ if on_end_point => {
+                self.path.pop();
+            }
+            // Complete, or terminated by the interviewer: back to the last question shown.
+            _ => {}
+        }
+        self.state = State::Asking;
+        !self.path.is_empty()
+    }
+
+    /// Jumps back to an earlier question of the path (interviewer navigation); answers kept.
+    pub fn jump_to(&mut self, name: &str) -> Result<(), Refused> {
+        let Some(pos) = self.path.iter().position(|&i| self.steps[i].question.name == name) else {
+            return Err(Refused {
+                question: name.to_string(),
+                message: "only a question already shown can be jumped to".into(),
+            });
+        };
+        self.path.truncate(pos + 1);
+        self.state = State::Asking;
+        Ok(())
+    }
+
+    /// Suspends the interview (a callback): it resumes at the same question.
+    pub fn suspend(&mut self) {
+        if self.state == State::Asking {
+            self.state = State::Suspended;
+        }
+    }
+
+    /// Resumes a suspended interview.
+    pub fn resume(&mut self) {
+        if self.state == State::Suspended {
+            self.state = State::Asking;
+        }
+    }
+
+    /// Ends the interview for a reason (the respondent broke off, the line dropped for good).
+    pub fn terminate(&mut self, reason: &str) {
+        self.state = State::Terminated {
+            reason: reason.to_string(),
+        };
+    }
+
+    /// The questionnaire.
+    pub fn questionnaire(&self) -> &Questionnaire {
+        self.questionnaire
+    }
+}

@@ -1,0 +1,285 @@
+//! Interviews as interviewers conduct them, on the shipped questionnaires: routing, answers
+//! refused with their messages, back and jump, answers set aside when a change makes them
+//! unreachable, piping, progress, reproducible shuffles.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use paceline_cati::expr::Value;
+use paceline_cati::interview::{Interview, State};
+use paceline_cati::questionnaire::{self, Questionnaire, own_format};
+use proptest::prelude::*;
+
+fn csat() -> Questionnaire {
+    questionnaire::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../questionnaires/csat.toml")).unwrap()
+}
+
+fn sample() -> BTreeMap<String, Value> {
+    BTreeMap::from([
+        ("customer_name".to_string(), Value::Text("Wang Fang".into())),
+        ("service".to_string(), Value::Text("boiler repair".into())),
+        (
+            "service_date".to_string(),
+            Value::Date(NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+        ),
+    ])
+}
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.into())
+}
+
+fn list(items: &[&str]) -> Value {
+    Value::List(items.iter().map(|s| s.to_string()).collect())
+}
+
+fn on(interview: &Interview<'_>) -> String {
+    interview.current().map(|s| s.name).unwrap_or_default()
+}
+
+#[test]
+fn a_dissatisfied_customer_is_routed_to_the_complaint() {
+    let q = csat();
+    let mut iv = Interview::start(&q, sample(), "en", today(), 7);
+    let intro = iv.current().unwrap();
+    assert_eq!(
+        intro.text,
+        "Hello, may I speak with Wang Fang? I am calling about the boiler repair of 2026-11-25."
+    );
+    assert_eq!(intro.progress, 0.0);
+    iv.answer(Value::Empty).unwrap();
+    iv.answer(text("yes")).unwrap();
+    iv.answer(Value::Number(2.0)).unwrap();
+    assert_eq!(on(&iv), "aspects");
+    iv.answer(list(&["punctuality=2", "courtesy=4", "quality=1"])).unwrap();
+    assert_eq!(on(&iv), "problems");
+    iv.answer(list(&["late", "unfixed"])).unwrap();
+    assert_eq!(on(&iv), "complaint", "an unfixed problem opens the complaint question");
+    iv.answer(text("yes")).unwrap();
+    iv.answer(Value::Number(9.0)).unwrap();
+    assert_eq!(iv.answers()["nps_group"], text("promoter"));
+    iv.answer(Value::Empty).unwrap();
+    let last = iv.current().unwrap();
+    assert_eq!(last.name, "thanks");
+    assert!(last.progress > 0.8 && last.progress < 1.0, "{}", last.progress);
+    iv.answer(Value::Empty).unwrap();
+    assert_eq!(iv.state(), &State::Complete);
+    assert_eq!(
+        iv.path(),
+        [
+            "intro",
+            "right_person",
+            "overall",
+            "aspects",
+            "problems",
+            "complaint",
+            "recommend",
+            "comment",
+            "thanks"
+        ]
+    );
+}
+
+#[test]
+fn the_wrong_person_is_screened_out() {
+    let q = csat();
+    let mut iv = Interview::start(&q, sample(), "zh", today(), 7);
+    assert!(iv.current().unwrap().text.starts_with("您好，请问是Wang Fang吗"));
+    iv.answer(Value::Empty).unwrap();
+    iv.answer(text("no")).unwrap();
+    assert_eq!(
+        iv.state(),
+        &State::ScreenedOut {
+            at: "wrong_person".into()
+        }
+    );
+    // Back from the end point: the answer can be corrected.
+    assert!(iv.back());
+    assert_eq!(on(&iv), "right_person");
+    iv.answer(text("yes")).unwrap();
+    assert_eq!(on(&iv), "overall");
+}
+
+#[test]
+fn answers_are_refused_with_the_questions_own_message() {
+    let q = csat();
+    let mut iv = Interview::start(&q, sample(), "en", today(), 7);
+    iv.answer(Value::Empty).unwrap();
+    let refused = |iv: &mut Interview<'_>, v: Value| iv.answer(v).unwrap_err().message;
+    assert_eq!(refused(&mut iv, Value::Empty), "an answer is required");
+    assert_eq!(
+        refused(&mut iv, text("maybe")),
+        "'maybe' is not one of the options offered: yes, no"
+    );
+    iv.answer(text("yes")).unwrap();
+    assert_eq!(
+        refused(&mut iv, Value::Number(6.0)),
+        "a rating is a whole number from 1 to 5"
+    );
+    iv.answer(Value::Number(1.0)).unwrap();
+    assert_eq!(
+        refused(&mut iv, list(&["punctuality=9"])),
+        "'9' is not on the grid's scale"
+    );
+    iv.answer(Value::Empty).unwrap();
+    assert_eq!(
+        refused(&mut iv, list(&["late", "rude", "price", "unfixed"])),
+        "at most 3 options may be picked, not 4"
+    );
+    assert_eq!(
+        refused(&mut iv, list(&["late", "none"])),
+        "'none' cannot be picked with other options"
+    );
+    iv.answer(list(&["price"])).unwrap();
+    assert_eq!(on(&iv), "recommend", "no complaint question for a price problem");
+    assert_eq!(
+        refused(&mut iv, Value::Number(11.0)),
+        "11 is above the most accepted, 10"
+    );
+    assert_eq!(refused(&mut iv, Value::Number(2.5)), "2.5 is not a whole number");
+    // Nothing refused was kept.
+    assert_eq!(iv.answers().get("recommend"), None);
+}
+
+#[test]
+fn a_changed_answer_sets_aside_what_it_made_unreachable() {
+    let q = csat();
+    let mut iv = Interview::start(&q, sample(), "en", today(), 7);
+    iv.answer(Value::Empty).unwrap();
+    iv.answer(text("yes")).unwrap();
+    iv.answer(Value::Number(2.0)).unwrap();
+    iv.answer(Value::Empty).unwrap();
+    iv.answer(list(&["unfixed"])).unwrap();
+    iv.answer(text("yes")).unwrap();
+    assert_eq!(on(&iv), "recommend");
+    // Back to the overall rating, kept; a 5 now: no problems to ask about.
+    iv.jump_to("overall").unwrap();
+    assert_eq!(iv.current().unwrap().answer, Some(Value::Number(2.0)));
+    iv.answer(Value::Number(5.0)).unwrap();
+    assert_eq!(on(&iv), "aspects");
+    iv.answer(Value::Empty).unwrap();
+    assert_eq!(on(&iv), "recommend");
+    assert_eq!(iv.answers().get("problems"), None);
+    assert_eq!(iv.set_aside()["problems"], list(&["unfixed"]));
+    assert_eq!(iv.set_aside()["complaint"], text("yes"));
+    // And back again: the answers return with their questions.
+    iv.jump_to("overall").unwrap();
+    iv.answer(Value::Number(3.0)).unwrap();
+    iv.answer(Value::Empty).unwrap();
+    assert_eq!(iv.current().unwrap().answer, Some(list(&["unfixed"])));
+    assert!(iv.jump_to("thanks").is_err(), "only questions already shown");
+}
+
+#[test]
+fn suspended_interviews_resume_where_they_stopped() {
+    let q = csat();
+    let mut iv = Interview::start(&q, sample(), "en", today(), 7);
+    iv.answer(Value::Empty).unwrap();
+    iv.answer(text("yes")).unwrap();
+    iv.suspend();
+    assert_eq!(iv.state(), &State::Suspended);
+    iv.resume();
+    assert_eq!(on(&iv), "overall");
+    iv.set_language("zh");
+    assert!(iv.current().unwrap().text.starts_with("总体来说"));
+}
+
+const SHUFFLED: &str = r#"
+id = "s"
+title = "Shuffles"
+[[groups]]
+name = "block"
+shuffle = true
+[[questions]]
+name = "brand"
+type = "single_choice"
+label = "Which brand?"
+shuffle = true
+options = [{ name = "a" }, { name = "b" }, { name = "c" }, { name = "d" }, { name = "e" }, { name = "other" }, { name = "none", exclusive = true }]
+[[questions]]
+name = "q1"
+group = "block"
+type = "text"
+label = "1"
+[[questions]]
+name = "q2"
+group = "block"
+type = "text"
+label = "2"
+[[questions]]
+name = "q3"
+group = "block"
+type = "text"
+label = "3"
+[[questions]]
+name = "q4"
+group = "block"
+type = "text"
+label = "4"
+"#;
+
+#[test]
+fn shuffles_are_reproducible_from_the_seed() {
+    let q = own_format::read("s.toml", SHUFFLED).unwrap();
+    let run = |seed: u64| {
+        let mut iv = Interview::start(&q, BTreeMap::new(), "en", today(), seed);
+        let options: Vec<String> = iv.current().unwrap().options.into_iter().map(|o| o.0).collect();
+        iv.answer(text("a")).unwrap();
+        while iv.state() == &State::Asking {
+            iv.answer(text("x")).unwrap();
+        }
+        (options, iv.path().iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    };
+    assert_eq!(run(1), run(1));
+    let orders: std::collections::BTreeSet<_> = (0..20).map(run).collect();
+    assert!(orders.len() > 10, "20 seeds gave only {} orders", orders.len());
+    for (options, path) in &orders {
+        assert_eq!(&options[5..], ["other", "none"], "fixed options stay last");
+        assert_eq!(path[0], "brand");
+    }
+}
+
+proptest! {
+    /// Whatever an interviewer does, in any order: the interview never panics, progress
+    /// stays a share, the question on screen is on the path, every answer kept or set aside
+    /// was given to a question shown (or computed), and none is both kept and set aside.
+    #[test]
+    fn any_sequence_of_actions_keeps_the_interview_sound(actions in proptest::collection::vec((0u8..6, 0u8..12), 1..60)) {
+        let q = csat();
+        let mut iv = Interview::start(&q, sample(), "en", today(), 3);
+        let answers = [
+            Value::Empty, text("yes"), text("no"), Value::Number(1.0), Value::Number(5.0), Value::Number(10.0),
+            list(&["late"]), list(&["unfixed", "rude"]), list(&["none"]), list(&["punctuality=3"]), text("x"), Value::Number(0.0),
+        ];
+        let mut shown_ever: Vec<String> = Vec::new();
+        for (action, pick) in actions {
+            if let Some(shown) = iv.current() {
+                shown_ever.push(shown.name);
+            }
+            match action {
+                0..=2 => { let _ = iv.answer(answers[pick as usize].clone()); }
+                3 => { iv.back(); }
+                4 => {
+                    let path: Vec<String> = iv.path().iter().map(|s| s.to_string()).collect();
+                    if !path.is_empty() { let _ = iv.jump_to(&path[pick as usize % path.len()]); }
+                }
+                _ => { iv.suspend(); iv.resume(); }
+            }
+            if let Some(shown) = iv.current() {
+                prop_assert!((0.0..=1.0).contains(&shown.progress));
+                prop_assert!(iv.path().contains(&shown.name.as_str()));
+            }
+            for name in iv.answers().keys().chain(iv.set_aside().keys()) {
+                prop_assert!(shown_ever.contains(name) || name == "nps_group", "{name} was never asked: {shown_ever:?}");
+            }
+            for name in iv.answers().keys() {
+                prop_assert!(!iv.set_aside().contains_key(name), "{name} both kept and set aside");
+            }
+        }
+    }
+}
