@@ -489,3 +489,45 @@ fn questionnaire_run_scripts_an_interview() {
     );
     assert_eq!(unanswered["errors"], serde_json::json!([]));
 }
+
+#[test]
+fn questionnaire_run_screens_out_a_full_quota_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let poll = Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/opinion-poll.toml");
+    std::fs::write(dir.path().join("sample.json"), r#"{"region": "north"}"#).unwrap();
+    std::fs::write(
+        dir.path().join("answers.json"),
+        r#"{"consent": "yes", "age": 62, "gender": "f", "registered": "yes", "likelihood": 0,
+            "top_issues": ["health"], "approval": 3, "direction": "dont_know", "household": 1}"#,
+    )
+    .unwrap();
+    let run = |counts: &str| {
+        std::fs::write(dir.path().join("counts.json"), counts).unwrap();
+        let mut command = Command::cargo_bin("paceline").unwrap();
+        command
+            .current_dir(dir.path())
+            .args(["questionnaire", "run"])
+            .arg(&poll)
+            .args([
+                "--answers",
+                "answers.json",
+                "--sample",
+                "sample.json",
+                "--quota-counts",
+                "counts.json",
+                "--json",
+            ]);
+        command.assert()
+    };
+    let out = run(r#"{"rga north/f/55+": 29}"#).success().get_output().stdout.clone();
+    assert_eq!(json(&out)["outcome"], "complete");
+    let out = run(r#"{"rga north/f/55+": 30}"#).success().get_output().stdout.clone();
+    let report = json(&out);
+    assert_eq!(report["outcome"], "screened_out");
+    assert_eq!(report["reason"], "quota rga north/f/55+");
+    run(r#"{"rga north/x/55+": 3}"#)
+        .failure()
+        .stderr(predicate::str::contains(
+            "'rga north/x/55+' is not a quota cell of opinion-poll",
+        ));
+}

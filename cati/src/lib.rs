@@ -7,6 +7,8 @@
 //!   filters (XLSForm's XPath subset): parse, check when loading, evaluate.
 //! - [`interview`]: the interview runtime, a state machine over a questionnaire: routing,
 //!   validation, piping, reproducible shuffles, back and jump, suspend and resume.
+//! - [`quota`]: quota cells and their counts: which cells an interview is in, which full cell
+//!   ends it, which records the dialer holds back.
 //! - [`questionnaire`]: the questionnaire model, the own TOML format, and the checks made
 //!   when a questionnaire is loaded.
 //!
@@ -17,3 +19,4 @@ pub mod aapor;
 pub mod expr;
 pub mod interview;
 pub mod questionnaire;
+pub mod quota;

@@ -283,3 +283,170 @@ proptest! {
         }
     }
 }
+
+mod quotas {
+    use super::*;
+    use paceline_cati::quota::{CellId, Count, QuotaBook};
+
+    fn poll() -> Questionnaire {
+        questionnaire::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../questionnaires/opinion-poll.toml"))
+            .unwrap_or_else(|e| panic!("{e:#?}"))
+    }
+
+    fn region(r: &str) -> BTreeMap<String, Value> {
+        BTreeMap::from([("region".to_string(), text(r))])
+    }
+
+    fn cell(quota: &str, cell: &str) -> CellId {
+        CellId {
+            quota: quota.into(),
+            cell: cell.into(),
+        }
+    }
+
+    /// Answers a poll interview through the screening: consent, age, gender, registration.
+    fn screened<'q>(
+        q: &'q Questionnaire,
+        book: &QuotaBook,
+        region_name: &str,
+        age: f64,
+        gender: &str,
+    ) -> Interview<'q> {
+        let mut iv = Interview::start(q, region(region_name), "en", today(), 1);
+        for v in [Value::Empty, text("yes"), Value::Number(age), text(gender), text("yes")] {
+            iv.answer(v).unwrap();
+            if let Some(full) = book.closes(iv.answers(), iv.sample(), iv.today(), true) {
+                iv.screen_out(&full.to_string());
+                break;
+            }
+        }
+        iv
+    }
+
+    #[test]
+    fn the_poll_has_its_cells_and_places_respondents_in_them() {
+        let q = poll();
+        let book = QuotaBook::new(&q);
+        let progress = book.progress();
+        assert_eq!(progress.len(), 25);
+        assert_eq!(progress.iter().filter(|p| p.target == 30).count(), 2);
+        let iv = screened(&q, &book, "north", 62.0, "f");
+        assert_eq!(iv.answers()["age_band"], text("55+"));
+        assert_eq!(
+            book.cells_of(iv.answers(), iv.sample(), today()),
+            [cell("rga", "north/f/55+")]
+        );
+        let iv = screened(&q, &book, "south", 30.0, "x");
+        assert_eq!(
+            book.cells_of(iv.answers(), iv.sample(), today()),
+            [cell("south", "south")]
+        );
+    }
+
+    #[test]
+    fn a_full_cell_screens_out_its_interviews_and_only_them() {
+        let q = poll();
+        let mut book = QuotaBook::new(&q);
+        book.set(
+            cell("rga", "north/f/55+"),
+            Count {
+                completes: 29,
+                in_progress: 3,
+            },
+        );
+        // Not full yet: 29 of 30, interviews in progress not counted by this quota.
+        let iv = screened(&q, &book, "north", 62.0, "f");
+        assert_eq!(iv.state(), &State::Asking);
+        book.completed(&[cell("rga", "north/f/55+")]);
+        assert_eq!(
+            book.count(&cell("rga", "north/f/55+")),
+            Count {
+                completes: 30,
+                in_progress: 2
+            }
+        );
+        let iv = screened(&q, &book, "north", 62.0, "f");
+        assert_eq!(
+            iv.state(),
+            &State::ScreenedOut {
+                at: "quota rga north/f/55+".into()
+            }
+        );
+        // The next cell is open; and the quota waits for an answer before it ends anyone.
+        assert_eq!(screened(&q, &book, "north", 50.0, "f").state(), &State::Asking);
+        let iv = screened(&q, &book, "north", 62.0, "f");
+        assert!(book.closes(iv.answers(), iv.sample(), today(), false).is_none());
+        assert!(book.closes(iv.answers(), iv.sample(), today(), true).is_some());
+        assert!(progress_full(&book, "north/f/55+"));
+    }
+
+    fn progress_full(book: &QuotaBook, key: &str) -> bool {
+        book.progress().iter().any(|p| p.id.cell == key && p.full)
+    }
+
+    #[test]
+    fn the_dialer_holds_back_records_whose_sample_fields_fill_a_full_cell() {
+        let q = poll();
+        let mut book = QuotaBook::new(&q);
+        assert_eq!(book.closed_for_sample(&region("south"), today()), None);
+        book.set(
+            cell("south", "south"),
+            Count {
+                completes: 200,
+                in_progress: 0,
+            },
+        );
+        assert_eq!(
+            book.closed_for_sample(&region("south"), today()),
+            Some(cell("south", "south"))
+        );
+        assert_eq!(book.closed_for_sample(&region("north"), today()), None);
+        // A cell that needs answers (gender, age band) is decided in the interview, not here.
+        book.set(
+            cell("rga", "north/f/55+"),
+            Count {
+                completes: 30,
+                in_progress: 0,
+            },
+        );
+        assert_eq!(book.closed_for_sample(&region("north"), today()), None);
+    }
+
+    #[test]
+    fn quota_mistakes_are_named() {
+        let source = |quota: &str| {
+            format!(
+                "id = \"t\"\ntitle = \"T\"\n[sample]\nregion = \"text\"\n[[questions]]\nname = \"gender\"\ntype = \"single_choice\"\nlabel = \"G\"\noptions = [{{ name = \"f\" }}, {{ name = \"m\" }}]\n{quota}"
+            )
+        };
+        let problems = |quota: &str| -> Vec<String> {
+            match own_format::read("q.toml", &source(quota)) {
+                Err(e) => e.iter().map(ToString::to_string).collect(),
+                Ok(q) => paceline_cati::questionnaire::check::check(&q)
+                    .errors
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect(),
+            }
+        };
+        assert_eq!(
+            problems(
+                "[[quotas]]\nname = \"g\"\ncross = [{ field = \"gender\", values = [\"f\", \"m\"] }]\ntargets = { \"f\" = 10, \"w\" = 5 }\n"
+            ),
+            [
+                "q.toml, quotas[0] (g), key targets: 'w' is not a cell of this quota (its cells: f, m)",
+                "q.toml, quotas[0] (g), key target: the cell 'm' has no target",
+            ]
+        );
+        assert_eq!(
+            problems("[[quotas]]\nname = \"a\"\nwhen = \"${age} > 50\"\ntarget = 5\n"),
+            [
+                "q.toml, quotas[0] (a), key when: in `${age} > 50`: unknown name ${age}: no question or sample field is called so"
+            ]
+        );
+        assert_eq!(
+            problems("[[quotas]]\nname = \"a\"\ntarget = 5\n"),
+            ["q.toml, quotas[0] (a), key cross: a quota needs `when` (one cell) or `cross` (cells)"]
+        );
+    }
+}

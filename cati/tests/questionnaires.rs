@@ -177,7 +177,7 @@ relevant = "${{consent}} = 'si'"
     assert_eq!(
         warnings,
         [
-            "q.toml, questions[1] (age), key relevant: in `${consent} = 'si'`: 'si' is not an option of ${consent} (its options: yes, no): the condition never holds"
+            "q.toml, questions[1] (age), key relevant: in `${consent} = 'si'`: 'si' is not an option of ${consent} (its options: yes, no), so the comparison is decided whatever the answer"
         ]
     );
 }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use paceline_cati::expr::Value;
 use paceline_cati::interview::{Interview, Refused, State, parse_answer};
 use paceline_cati::questionnaire::{self, FieldType, LoadError, Questionnaire, Summary};
+use paceline_cati::quota::{CellId, Count, QuotaBook};
 use serde::Serialize;
 
 use crate::output;
@@ -41,6 +42,10 @@ pub enum QuestionnaireCommand {
         /// The seed of the interview's shuffles.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Completes so far per quota cell: a JSON object, "quota cell" (e.g. "rga north/f/18-34")
+        /// to a count; an interview that lands in a full cell is screened out.
+        #[arg(long, value_name = "COUNTS.json")]
+        quota_counts: Option<PathBuf>,
         /// Today's date for today() (default: today, UTC).
         #[arg(long, value_name = "YYYY-MM-DD")]
         today: Option<chrono::NaiveDate>,
@@ -120,6 +125,7 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
             sample,
             language,
             seed,
+            quota_counts,
             today,
             json,
         } => {
@@ -136,9 +142,47 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
             };
             let language = language.unwrap_or_else(|| q.languages[0].clone());
             let today = today.unwrap_or_else(|| chrono::Utc::now().date_naive());
+            let mut book = QuotaBook::new(&q);
+            if let Some(path) = &quota_counts {
+                for (id, count) in read_json(path, "quota counts")? {
+                    let (quota, cell) = id.split_once(' ').unwrap_or((id.as_str(), id.as_str()));
+                    let completes = count.as_u64().with_context(|| {
+                        format!(
+                            "{}: the count of {id} is {count}, not a number of completes",
+                            path.display()
+                        )
+                    })?;
+                    let known = q
+                        .quotas
+                        .iter()
+                        .any(|x| x.name == quota && x.cells.iter().any(|c| c.key == cell));
+                    anyhow::ensure!(known, "{}: '{id}' is not a quota cell of {}", path.display(), q.id);
+                    book.set(
+                        CellId {
+                            quota: quota.to_string(),
+                            cell: cell.to_string(),
+                        },
+                        Count {
+                            completes: completes as u32,
+                            in_progress: 0,
+                        },
+                    );
+                }
+            }
             let mut interview = Interview::start(&q, sample, &language, today, seed);
             let mut errors = Vec::new();
-            while let (State::Asking, Some(shown)) = (interview.state(), interview.current()) {
+            let mut answered = false;
+            loop {
+                if interview.state() == &State::Asking
+                    && let Some(full) =
+                        book.closes(interview.answers(), interview.sample(), interview.today(), answered)
+                {
+                    interview.screen_out(&full.to_string());
+                }
+                let (State::Asking, Some(shown)) = (interview.state(), interview.current()) else {
+                    break;
+                };
+                answered = shown.kind != "note";
                 let value = match (shown.kind, given.get(&shown.name)) {
                     ("note", _) => Value::Empty,
                     (_, None) => break,
@@ -218,6 +262,14 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
                         vec!["questions".into(), format!("{} ({})", s.questions, types.join(", "))],
                         vec!["groups".into(), s.groups.to_string()],
                         vec!["asked under a condition".into(), s.conditional.to_string()],
+                        vec![
+                            "quotas".into(),
+                            s.quotas
+                                .iter()
+                                .map(|(n, c)| format!("{n} ({c} cells)"))
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ],
                         vec!["sample fields".into(), s.sample_fields.join(", ")],
                     ]
                     .into_iter()

@@ -191,7 +191,9 @@ fn binary(op: Op, a: &Expr, ta: Type, b: &Expr, tb: Type, scope: &dyn Scope) -> 
 }
 
 fn check_option(scope: &dyn Scope, question: &str, option: &str) -> Result<(), CheckError> {
+    // `''` asks whether the question is answered at all.
     if let Some(options) = scope.options(question)
+        && !option.is_empty()
         && !options.iter().any(|o| o == option)
     {
         let message = format!(

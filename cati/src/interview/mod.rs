@@ -507,11 +507,29 @@ impl<'q> Interview<'q> {
         }
     }
 
+    /// Ends the interview as screened out because its quota cell is full (the caller asks the
+    /// quota book after each answer).
+    pub fn screen_out(&mut self, cell: &str) {
+        self.state = State::ScreenedOut {
+            at: format!("quota {cell}"),
+        };
+    }
+
     /// Ends the interview for a reason (the respondent broke off, the line dropped for good).
     pub fn terminate(&mut self, reason: &str) {
         self.state = State::Terminated {
             reason: reason.to_string(),
         };
+    }
+
+    /// The respondent's sample fields.
+    pub fn sample(&self) -> &BTreeMap<String, Value> {
+        &self.sample
+    }
+
+    /// The interview's date, for `today()`.
+    pub fn today(&self) -> NaiveDate {
+        self.today
     }
 
     /// The questionnaire.

@@ -156,6 +156,46 @@ pub fn check_except(q: &Questionnaire, refused: &[String]) -> Findings {
     }
     let mut position = 0;
     walk(&q.items, &names, &mut position, &mut findings);
+    // Quota cells are decided on everything the interview may have answered.
+    let mut quota_names: Vec<&str> = Vec::new();
+    for quota in &q.quotas {
+        if quota_names.contains(&quota.name.as_str()) {
+            findings.errors.push(LoadError {
+                at: quota.at.at_column("name"),
+                message: format!("the quota name '{}' is used twice", quota.name),
+            });
+        }
+        quota_names.push(&quota.name);
+        let column = if quota.cells.len() == 1 && quota.cells[0].key == quota.name {
+            "when"
+        } else {
+            "cross"
+        };
+        for cell in &quota.cells {
+            let scope = At {
+                names: &names,
+                position: usize::MAX,
+                current: None,
+                columns: None,
+            };
+            expression(
+                &cell.when,
+                &scope,
+                &quota.at.at_column(column),
+                Some(Type::Bool),
+                &mut findings,
+            );
+            if cell.target == 0 {
+                findings.errors.push(LoadError {
+                    at: quota.at.at_column("target"),
+                    message: format!(
+                        "the cell '{}' has a target of 0: it would screen out everyone in it",
+                        cell.key
+                    ),
+                });
+            }
+        }
+    }
     findings
 }
 
@@ -305,7 +345,7 @@ fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>
     for message in scope.names.pending.borrow_mut().drain(..) {
         findings.warnings.push(LoadError {
             at: at.clone(),
-            message: format!("in `{expr}`: {message}: the condition never holds"),
+            message: format!("in `{expr}`: {message}, so the comparison is decided whatever the answer"),
         });
     }
     match checked {

@@ -12,7 +12,10 @@ use std::path::Path;
 use serde::Serialize;
 
 pub use check::LoadError;
-pub use model::{Choice, Choices, EndOutcome, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Text};
+pub use model::{
+    Choice, Choices, EndOutcome, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Quota, QuotaAction,
+    QuotaCell, Text,
+};
 
 /// Loads and checks the questionnaire in `path`, by its extension: `.toml` is the own format.
 /// Returns it, or every problem found, each with its location.
@@ -83,6 +86,8 @@ pub struct Summary {
     pub questions: usize,
     /// How many groups.
     pub groups: usize,
+    /// Its quotas: name and number of cells.
+    pub quotas: Vec<(String, usize)>,
     /// How many questions of each type, by the own format's type names.
     pub by_type: std::collections::BTreeMap<&'static str, usize>,
     /// How many items are asked only under a condition.
@@ -108,6 +113,11 @@ impl Summary {
             languages: q.languages.clone(),
             questions: questions.len(),
             groups: groups.len(),
+            quotas: q
+                .quotas
+                .iter()
+                .map(|quota| (quota.name.clone(), quota.cells.len()))
+                .collect(),
             by_type,
             conditional: questions.iter().filter(|q| q.relevant.is_some()).count()
                 + groups.iter().filter(|g| g.relevant.is_some()).count(),

@@ -24,6 +24,8 @@ pub struct Questionnaire {
     pub sample_fields: BTreeMap<String, FieldType>,
     /// Its questions and groups, in order.
     pub items: Vec<Item>,
+    /// Its quotas.
+    pub quotas: Vec<Quota>,
     /// How the import treated what the file had beyond what the model holds (columns that
     /// shape a screen, metadata filled in by the system).
     pub notes: Vec<String>,
@@ -160,6 +162,47 @@ pub struct Group {
     pub items: Vec<Item>,
     /// Where it was defined.
     pub at: Location,
+}
+
+/// A quota: cells over sample fields and answers, each with a target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quota {
+    /// Unique name.
+    pub name: String,
+    /// Its cells.
+    pub cells: Vec<QuotaCell>,
+    /// Whether interviews in progress count towards the target, as well as completes.
+    pub count_in_progress: bool,
+    /// When an interview in a full cell ends.
+    pub action: QuotaAction,
+    /// Where it was defined.
+    pub at: Location,
+}
+
+/// One cell of a quota.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuotaCell {
+    /// Its key within the quota, e.g. `north/f/18-34`.
+    pub key: String,
+    /// Who is in it.
+    pub when: Expr,
+    /// How many completes it takes.
+    pub target: u32,
+    /// The names `when` uses.
+    pub uses: Vec<String>,
+    /// Whether `when` uses sample fields only, so the dialer can hold records back.
+    pub sample_only: bool,
+}
+
+/// When an interview that lands in a full cell ends (as LimeSurvey's quota actions say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuotaAction {
+    /// At once: checked before every question, so an interview already in a cell that
+    /// another interview has just filled ends at its next step.
+    AtOnce,
+    /// Right after an answer: the question on screen is finished first.
+    AfterQuestion,
 }
 
 /// How often a repeated group is asked.

@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use super::check::LoadError;
 use super::model::{
-    Choice, Choices, EndOutcome, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Text,
+    Choice, Choices, EndOutcome, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Quota, QuotaAction,
+    QuotaCell, Text,
 };
 use crate::expr::{self, Expr};
 
@@ -27,6 +28,34 @@ struct File {
     groups: Vec<RawGroup>,
     #[serde(default)]
     questions: Vec<RawQuestion>,
+    #[serde(default)]
+    quotas: Vec<RawQuota>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawQuota {
+    name: String,
+    /// One cell: who is in it.
+    when: Option<String>,
+    /// Cells crossing the values of fields or questions.
+    #[serde(default)]
+    cross: Vec<RawDimension>,
+    /// Every cell's target.
+    target: Option<u32>,
+    /// Targets of single cells by key (`north/f/18-34`).
+    #[serde(default)]
+    targets: BTreeMap<String, u32>,
+    #[serde(default)]
+    count_in_progress: bool,
+    action: Option<QuotaAction>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDimension {
+    field: String,
+    values: Vec<String>,
 }
 
 fn default_version() -> String {
@@ -101,7 +130,114 @@ struct Reader<'a> {
     errors: Vec<LoadError>,
 }
 
+/// The `${name}` references of an expression.
+fn references(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Ref(name) => {
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        Expr::Neg(inner) => references(inner, out),
+        Expr::Binary(_, a, b) => {
+            references(a, out);
+            references(b, out);
+        }
+        Expr::Call(_, args) => args.iter().for_each(|a| references(a, out)),
+        _ => {}
+    }
+}
+
 impl Reader<'_> {
+    fn quota(&mut self, index: usize, raw: &RawQuota, sample: &BTreeMap<String, FieldType>) -> Option<Quota> {
+        let at = self.at(format!("quotas[{index}] ({})", raw.name), None);
+        let fail = |reader: &mut Self, key: &str, message: String| {
+            reader.errors.push(LoadError {
+                at: at.at_column(key),
+                message,
+            })
+        };
+        // (key, expression source) per cell.
+        let sources: Vec<(String, String)> = match (&raw.when, raw.cross.is_empty()) {
+            (Some(when), true) => vec![(raw.name.clone(), when.clone())],
+            (None, false) => {
+                let mut cells = vec![(Vec::<String>::new(), Vec::<String>::new())];
+                for d in &raw.cross {
+                    if d.values.is_empty() {
+                        fail(self, "cross", format!("the dimension {} has no values", d.field));
+                        return None;
+                    }
+                    cells = cells
+                        .into_iter()
+                        .flat_map(|(keys, conds)| {
+                            d.values.iter().map(move |v| {
+                                let mut keys = keys.clone();
+                                let mut conds = conds.clone();
+                                keys.push(v.clone());
+                                conds.push(format!("${{{}}} = '{}'", d.field, v.replace('\'', "")));
+                                (keys, conds)
+                            })
+                        })
+                        .collect();
+                }
+                cells.into_iter().map(|(k, c)| (k.join("/"), c.join(" and "))).collect()
+            }
+            (Some(_), false) => {
+                fail(
+                    self,
+                    "when",
+                    "a quota has either `when` (one cell) or `cross` (cells), not both".into(),
+                );
+                return None;
+            }
+            (None, true) => {
+                fail(
+                    self,
+                    "cross",
+                    "a quota needs `when` (one cell) or `cross` (cells)".into(),
+                );
+                return None;
+            }
+        };
+        for key in raw.targets.keys() {
+            if !sources.iter().any(|(k, _)| k == key) {
+                let known: Vec<&str> = sources.iter().map(|(k, _)| k.as_str()).collect();
+                fail(
+                    self,
+                    "targets",
+                    format!("'{key}' is not a cell of this quota (its cells: {})", known.join(", ")),
+                );
+            }
+        }
+        let mut cells = Vec::new();
+        for (key, source) in sources {
+            let Some(target) = raw.targets.get(&key).copied().or(raw.target) else {
+                fail(self, "target", format!("the cell '{key}' has no target"));
+                continue;
+            };
+            let column = if raw.when.is_some() { "when" } else { "cross" };
+            let Some(when) = self.expr(&Some(source), &at.at_column(column)) else {
+                continue;
+            };
+            let mut uses = Vec::new();
+            references(&when, &mut uses);
+            cells.push(QuotaCell {
+                key,
+                sample_only: !uses.is_empty() && uses.iter().all(|u| sample.contains_key(u)),
+                uses,
+                when,
+                target,
+            });
+        }
+        Some(Quota {
+            name: raw.name.clone(),
+            cells,
+            count_in_progress: raw.count_in_progress,
+            action: raw.action.unwrap_or(QuotaAction::AtOnce),
+            at,
+        })
+    }
+
     fn at(&self, item: String, key: Option<&str>) -> Location {
         Location {
             file: self.file.to_string(),
@@ -358,6 +494,12 @@ pub fn read(file: &str, source: &str) -> Result<Questionnaire, Vec<LoadError>> {
             message: format!("the group '{}' has no questions", group.name),
         });
     }
+    let quotas = raw
+        .quotas
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| reader.quota(i, q, &raw.sample))
+        .collect();
     if raw.questions.is_empty() {
         reader.errors.push(LoadError {
             at: whole.at_column("questions"),
@@ -377,6 +519,7 @@ pub fn read(file: &str, source: &str) -> Result<Questionnaire, Vec<LoadError>> {
         languages,
         sample_fields: raw.sample,
         items,
+        quotas,
         notes: Vec::new(),
     })
 }

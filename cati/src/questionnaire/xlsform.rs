@@ -620,6 +620,7 @@ pub fn read(path: &Path) -> Result<Read, Vec<LoadError>> {
         languages,
         sample_fields: BTreeMap::<String, FieldType>::new(),
         items: top,
+        quotas: Vec::new(),
         notes,
     };
     Ok(Read {

@@ -1,0 +1,225 @@
+//! Quotas: cells over sample fields and answers (region × gender × age band), each with a
+//! target, counted on completes (and, if the quota says so, on interviews in progress).
+//!
+//! Pure: a [`QuotaBook`] holds the counts and answers the three questions the runtime asks:
+//! which cells an interview is in, whether one of them is full (the interview then ends as
+//! screened out, AAPOR 4.80), and, for the dialer, whether a record's sample fields alone put
+//! it in a full cell (then it is not dialed). Storage keeps the counts; this decides.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::expr::{self, Value, Values};
+use crate::questionnaire::{Questionnaire, Quota, QuotaAction};
+
+/// A cell's place: its quota's name and its own key (e.g. `north/f/18-34`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct CellId {
+    /// The quota.
+    pub quota: String,
+    /// The cell within it.
+    pub cell: String,
+}
+
+impl std::fmt::Display for CellId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.quota, self.cell)
+    }
+}
+
+/// How many interviews count towards a cell.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Count {
+    /// Completed interviews in the cell.
+    pub completes: u32,
+    /// Interviews in progress in the cell.
+    pub in_progress: u32,
+}
+
+/// One cell's progress, as a supervisor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CellProgress {
+    /// Which cell.
+    #[serde(flatten)]
+    pub id: CellId,
+    /// Its target.
+    pub target: u32,
+    /// Its counts.
+    #[serde(flatten)]
+    pub count: Count,
+    /// Whether it takes no more interviews.
+    pub full: bool,
+}
+
+struct Fields<'a> {
+    answers: &'a BTreeMap<String, Value>,
+    sample: &'a BTreeMap<String, Value>,
+    today: NaiveDate,
+}
+
+impl Values for Fields<'_> {
+    fn value(&self, name: &str) -> Value {
+        self.answers
+            .get(name)
+            .or_else(|| self.sample.get(name))
+            .cloned()
+            .unwrap_or(Value::Empty)
+    }
+    fn today(&self) -> NaiveDate {
+        self.today
+    }
+}
+
+/// The quotas of one questionnaire and their counts.
+#[derive(Debug, Clone)]
+pub struct QuotaBook {
+    quotas: Vec<Quota>,
+    counts: BTreeMap<CellId, Count>,
+}
+
+impl QuotaBook {
+    /// The quotas of `questionnaire`, every count at zero.
+    pub fn new(questionnaire: &Questionnaire) -> Self {
+        QuotaBook {
+            quotas: questionnaire.quotas.clone(),
+            counts: BTreeMap::new(),
+        }
+    }
+
+    /// Sets a cell's counts (as loaded from the store).
+    pub fn set(&mut self, id: CellId, count: Count) {
+        self.counts.insert(id, count);
+    }
+
+    /// A cell's counts.
+    pub fn count(&self, id: &CellId) -> Count {
+        self.counts.get(id).copied().unwrap_or_default()
+    }
+
+    /// Counts one more interview in progress in each of `cells`.
+    pub fn started(&mut self, cells: &[CellId]) {
+        for id in cells {
+            self.counts.entry(id.clone()).or_default().in_progress += 1;
+        }
+    }
+
+    /// Moves an interview in `cells` from in progress to complete.
+    pub fn completed(&mut self, cells: &[CellId]) {
+        for id in cells {
+            let c = self.counts.entry(id.clone()).or_default();
+            c.in_progress = c.in_progress.saturating_sub(1);
+            c.completes += 1;
+        }
+    }
+
+    /// Takes an interview in `cells` out of the in-progress counts (it ended otherwise).
+    pub fn abandoned(&mut self, cells: &[CellId]) {
+        for id in cells {
+            let c = self.counts.entry(id.clone()).or_default();
+            c.in_progress = c.in_progress.saturating_sub(1);
+        }
+    }
+
+    fn is_full(&self, quota: &Quota, id: &CellId, target: u32) -> bool {
+        let c = self.count(id);
+        let counted = c.completes + if quota.count_in_progress { c.in_progress } else { 0 };
+        counted >= target
+    }
+
+    /// The cells the answers and sample fields put an interview in (unanswered dimensions
+    /// put it in none yet).
+    pub fn cells_of(
+        &self,
+        answers: &BTreeMap<String, Value>,
+        sample: &BTreeMap<String, Value>,
+        today: NaiveDate,
+    ) -> Vec<CellId> {
+        let values = Fields { answers, sample, today };
+        let mut out = Vec::new();
+        for quota in &self.quotas {
+            for cell in &quota.cells {
+                if expr::eval(&cell.when, &values).is_ok_and(|v| v.truth()) {
+                    out.push(CellId {
+                        quota: quota.name.clone(),
+                        cell: cell.key.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The full cell that ends this interview now, if any. `answered` says whether an answer
+    /// was just given: a quota whose action is `after_question` ends an interview only then,
+    /// one whose action is `at_once` also between questions (an interview resumed, or one
+    /// whose cell another interview has just filled).
+    pub fn closes(
+        &self,
+        answers: &BTreeMap<String, Value>,
+        sample: &BTreeMap<String, Value>,
+        today: NaiveDate,
+        answered: bool,
+    ) -> Option<CellId> {
+        let values = Fields { answers, sample, today };
+        for quota in &self.quotas {
+            if quota.action == QuotaAction::AfterQuestion && !answered {
+                continue;
+            }
+            for cell in &quota.cells {
+                let id = CellId {
+                    quota: quota.name.clone(),
+                    cell: cell.key.clone(),
+                };
+                if self.is_full(quota, &id, cell.target) && expr::eval(&cell.when, &values).is_ok_and(|v| v.truth()) {
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+
+    /// For the dialer: the full cell a record's sample fields alone put it in, if any (cells
+    /// that need answers are decided in the interview).
+    pub fn closed_for_sample(&self, sample: &BTreeMap<String, Value>, today: NaiveDate) -> Option<CellId> {
+        let none = BTreeMap::new();
+        let values = Fields {
+            answers: &none,
+            sample,
+            today,
+        };
+        for quota in &self.quotas {
+            for cell in quota.cells.iter().filter(|c| c.sample_only) {
+                let id = CellId {
+                    quota: quota.name.clone(),
+                    cell: cell.key.clone(),
+                };
+                if self.is_full(quota, &id, cell.target) && expr::eval(&cell.when, &values).is_ok_and(|v| v.truth()) {
+                    return Some(id);
+                }
+            }
+        }
+        None
+    }
+
+    /// Every cell's progress, in the questionnaire's order.
+    pub fn progress(&self) -> Vec<CellProgress> {
+        let mut out = Vec::new();
+        for quota in &self.quotas {
+            for cell in &quota.cells {
+                let id = CellId {
+                    quota: quota.name.clone(),
+                    cell: cell.key.clone(),
+                };
+                out.push(CellProgress {
+                    count: self.count(&id),
+                    full: self.is_full(quota, &id, cell.target),
+                    target: cell.target,
+                    id,
+                });
+            }
+        }
+        out
+    }
+}
