@@ -133,11 +133,7 @@ struct Reader<'a> {
 /// The `${name}` references of an expression.
 fn references(e: &Expr, out: &mut Vec<String>) {
     match e {
-        Expr::Ref(name) => {
-            if !out.contains(name) {
-                out.push(name.clone());
-            }
-        }
+        Expr::Ref(name) if !out.contains(name) => out.push(name.clone()),
         Expr::Neg(inner) => references(inner, out),
         Expr::Binary(_, a, b) => {
             references(a, out);
