@@ -9,14 +9,18 @@
 //!   validation, piping, reproducible shuffles, back and jump, suspend and resume.
 //! - [`quota`]: quota cells and their counts: which cells an interview is in, which full cell
 //!   ends it, which records the dialer holds back.
+//! - [`store`]: published questionnaire versions and interviews, stored as they are given,
+//!   on the dialer's store (SQLite or PostgreSQL).
 //! - [`questionnaire`]: the questionnaire model, the own TOML format, and the checks made
 //!   when a questionnaire is loaded.
 //!
-//! Pure logic in plain types: no I/O, no clock. The dialer stores dispositions by AAPOR code;
-//! analytics and the command line compute rates from their counts here.
+//! Pure logic in plain types, no I/O and no clock, except [`store`], the async shell that
+//! keeps versions and interviews. The dialer stores dispositions by AAPOR code; analytics and
+//! the command line compute rates from their counts here.
 
 pub mod aapor;
 pub mod expr;
 pub mod interview;
 pub mod questionnaire;
 pub mod quota;
+pub mod store;

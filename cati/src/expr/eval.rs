@@ -103,6 +103,30 @@ impl serde::Serialize for Value {
     }
 }
 
+impl Value {
+    /// A value from its JSON form (see the `Serialize` impl); a date comes back as text, which
+    /// compares and computes as the date it writes.
+    pub fn from_json(json: &serde_json::Value) -> Value {
+        use serde_json::Value as J;
+        match json {
+            J::Null => Value::Empty,
+            J::Bool(b) => Value::Bool(*b),
+            J::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            J::String(s) => Value::Text(s.clone()),
+            J::Array(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| match i {
+                        J::String(s) => s.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect(),
+            ),
+            J::Object(_) => Value::Text(json.to_string()),
+        }
+    }
+}
+
 fn epoch_days(d: NaiveDate) -> f64 {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date");
     (d - epoch).num_days() as f64

@@ -81,6 +81,30 @@ struct Step<'q> {
     conditions: Vec<&'q Expr>,
 }
 
+/// Everything an interview is, as stored: with its questionnaire version, enough to
+/// rebuild it exactly ([`Interview::restore`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Saved {
+    /// The respondent's sample fields.
+    pub sample: BTreeMap<String, Value>,
+    /// The answers on the route (and computed values).
+    pub answers: BTreeMap<String, Value>,
+    /// Answers a change made unreachable.
+    pub set_aside: BTreeMap<String, Value>,
+    /// Option orders shown.
+    pub orders: BTreeMap<String, Vec<String>>,
+    /// Question names shown, in order.
+    pub path: Vec<String>,
+    /// The language.
+    pub language: String,
+    /// The interview's date.
+    pub today: NaiveDate,
+    /// The seed of its shuffles.
+    pub seed: u64,
+    /// Its state.
+    pub state: State,
+}
+
 /// One interview.
 #[derive(Debug, Clone)]
 pub struct Interview<'q> {
@@ -213,6 +237,51 @@ impl<'q> Interview<'q> {
         };
         interview.advance_from(0);
         interview
+    }
+
+    /// An interview read back from the store: the same questionnaire version, sample,
+    /// language, date and seed it started with, and what it had reached.
+    pub fn restore(questionnaire: &'q Questionnaire, saved: Saved) -> Result<Self, String> {
+        let mut steps = Vec::new();
+        flatten(&questionnaire.items, &[], saved.seed, &mut steps);
+        let path = saved
+            .path
+            .iter()
+            .map(|name| {
+                steps
+                    .iter()
+                    .position(|s| &s.question.name == name)
+                    .ok_or_else(|| format!("the stored path names '{name}', which the questionnaire does not have"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Interview {
+            questionnaire,
+            steps,
+            sample: saved.sample,
+            answers: saved.answers,
+            set_aside: saved.set_aside,
+            orders: saved.orders,
+            path,
+            language: saved.language,
+            today: saved.today,
+            seed: saved.seed,
+            state: saved.state,
+        })
+    }
+
+    /// What the store keeps of the interview now.
+    pub fn saved(&self) -> Saved {
+        Saved {
+            sample: self.sample.clone(),
+            answers: self.answers.clone(),
+            set_aside: self.set_aside.clone(),
+            orders: self.orders.clone(),
+            path: self.path().iter().map(|s| s.to_string()).collect(),
+            language: self.language.clone(),
+            today: self.today,
+            seed: self.seed,
+            state: self.state.clone(),
+        }
     }
 
     fn view(&self, current: Value) -> View<'_> {

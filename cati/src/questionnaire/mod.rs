@@ -17,12 +17,27 @@ pub use model::{
     QuotaCell, Text,
 };
 
-/// Loads and checks the questionnaire in `path`, by its extension: `.toml` is the own format.
-/// Returns it, or every problem found, each with its location.
+/// Loads and checks the questionnaire in `path`, by its extension: `.toml` is the own format,
+/// `.xlsx`, `.xls`, `.xlsm` and `.ods` are XLSForms. Returns it, or every problem found, each
+/// with its location.
 pub fn load(path: &Path) -> Result<Questionnaire, Vec<LoadError>> {
     let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![LoadError {
+            at: Location {
+                file: file.clone(),
+                ..Location::default()
+            },
+            message: format!("cannot read the file: {e}"),
+        }]
+    })?;
+    load_bytes(&file, &bytes)
+}
+
+/// As [`load`], for a file's bytes (an upload, a published version) named `file`.
+pub fn load_bytes(file: &str, bytes: &[u8]) -> Result<Questionnaire, Vec<LoadError>> {
     let whole = Location {
-        file: file.clone(),
+        file: file.to_string(),
         ..Location::default()
     };
     let one = |message: String| {
@@ -31,18 +46,18 @@ pub fn load(path: &Path) -> Result<Questionnaire, Vec<LoadError>> {
             message,
         }]
     };
-    let extension = path
+    let extension = Path::new(file)
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
     let questionnaire = match extension.as_str() {
         "toml" => {
-            let source = std::fs::read_to_string(path).map_err(|e| one(format!("cannot read the file: {e}")))?;
-            own_format::read(&file, &source)?
+            let source = std::str::from_utf8(bytes).map_err(|e| one(format!("the file is not UTF-8 text: {e}")))?;
+            own_format::read(file, source)?
         }
         "xlsx" | "xls" | "xlsm" | "ods" => {
-            let read = xlsform::read(path)?;
+            let read = xlsform::read_bytes(file, bytes)?;
             let mut findings = check::check_except(&read.questionnaire, &read.refused);
             if !read.errors.is_empty() || !findings.errors.is_empty() {
                 let mut errors = read.errors;

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
 
 use super::check::LoadError;
 use super::model::{Choice, Choices, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Repeat, Text};
@@ -231,7 +231,22 @@ pub struct Read {
 /// Reads the XLSForm workbook at `path`: the model and the rows it refused, or the problems
 /// that keep it from being read at all (no survey sheet, a group never closed...).
 pub fn read(path: &Path) -> Result<Read, Vec<LoadError>> {
-    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![LoadError {
+            at: Location {
+                file: path.display().to_string(),
+                ..Location::default()
+            },
+            message: format!("cannot read the file: {e}"),
+        }]
+    })?;
+    read_bytes(&path.display().to_string(), &bytes)
+}
+
+/// As [`read`], for a workbook's bytes (an upload, a published version) named `file`.
+pub fn read_bytes(file: &str, bytes: &[u8]) -> Result<Read, Vec<LoadError>> {
+    let path = Path::new(file);
+    let file = file.to_string();
     let whole = Location {
         file: file.clone(),
         ..Location::default()
@@ -242,7 +257,8 @@ pub fn read(path: &Path) -> Result<Read, Vec<LoadError>> {
             message,
         }]
     };
-    let mut workbook = open_workbook_auto(path).map_err(|e| one(format!("not a readable spreadsheet: {e}")))?;
+    let mut workbook = open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| one(format!("not a readable spreadsheet: {e}")))?;
     let names = workbook.sheet_names();
     let mut sheet = |wanted: &str| -> Option<Sheet> {
         let name = names.iter().find(|n| n.trim().eq_ignore_ascii_case(wanted))?.clone();

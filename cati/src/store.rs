@@ -1,0 +1,405 @@
+//! Storage of questionnaire versions and interviews, on either backend of the dialer's
+//! [`Db`]: a version is the published file itself, so an interview started on it is always
+//! read back with it; an interview's answers are stored as they are given (each step in one
+//! transaction), so a crash or a dropped call loses nothing, and [`load`] rebuilds it exactly.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use paceline_dialer::store::{Db, WriteTx};
+use paceline_dialer::with_db;
+use serde::Serialize;
+use sqlx::types::Json;
+
+use crate::expr::Value;
+use crate::interview::{Interview, Saved, State};
+use crate::questionnaire::{self, LoadError, Questionnaire};
+
+/// A published questionnaire version's id.
+pub type VersionId = i64;
+/// A stored interview's id.
+pub type InterviewId = i64;
+
+/// Why a storage operation failed; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The store refused a statement.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// The file does not load as a questionnaire.
+    #[error("{file} does not load: {}", .errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Questionnaire {
+        /// The file's name.
+        file: String,
+        /// Every problem, with its location.
+        errors: Vec<LoadError>,
+    },
+    /// The version is published already with other content; versions never change.
+    #[error("version {version} of {key} is already published with other content; publish the change as a new version")]
+    VersionTaken {
+        /// The questionnaire's id.
+        key: String,
+        /// Its version label.
+        version: String,
+    },
+    /// No interview has this id.
+    #[error("there is no interview {0}")]
+    NoInterview(InterviewId),
+    /// What is stored cannot be read back (a path naming a question the version lacks).
+    #[error("interview {id} cannot be read back: {why}")]
+    Unreadable {
+        /// The interview.
+        id: InterviewId,
+        /// Why.
+        why: String,
+    },
+}
+
+/// A published version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Published {
+    /// Its id.
+    pub id: VersionId,
+    /// The questionnaire's id.
+    pub key: String,
+    /// Its version label.
+    pub version: String,
+    /// Whether this call published it (false: the same file was published before).
+    pub new: bool,
+}
+
+/// Publishes a questionnaire file (own format or XLSForm) as a version: it must load, and a
+/// version label once published keeps its content.
+pub async fn publish(db: &Db, file_name: &str, bytes: &[u8], now: DateTime<Utc>) -> Result<Published, StoreError> {
+    let q = questionnaire::load_bytes(file_name, bytes).map_err(|errors| StoreError::Questionnaire {
+        file: file_name.to_string(),
+        errors,
+    })?;
+    let existing: Option<(i64, Vec<u8>)> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT id, source FROM questionnaire_versions WHERE key = $1 AND version = $2")
+            .bind(&q.id)
+            .bind(&q.version)
+            .fetch_optional(pool)
+            .await?
+    });
+    if let Some((id, source)) = existing {
+        if source != bytes {
+            return Err(StoreError::VersionTaken {
+                key: q.id,
+                version: q.version,
+            });
+        }
+        return Ok(Published {
+            id,
+            key: q.id,
+            version: q.version,
+            new: false,
+        });
+    }
+    let id: i64 = with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "INSERT INTO questionnaire_versions (key, version, file_name, source, published_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(&q.id)
+        .bind(&q.version)
+        .bind(file_name)
+        .bind(bytes)
+        .bind(now)
+        .fetch_one(pool)
+        .await?
+    });
+    Ok(Published {
+        id,
+        key: q.id,
+        version: q.version,
+        new: true,
+    })
+}
+
+/// The questionnaire of a published version, loaded from its stored file.
+pub async fn version(db: &Db, id: VersionId) -> Result<Questionnaire, StoreError> {
+    let (file_name, source): (String, Vec<u8>) = with_db!(db, |pool| {
+        sqlx::query_as("SELECT file_name, source FROM questionnaire_versions WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await?
+    });
+    questionnaire::load_bytes(&file_name, &source).map_err(|errors| StoreError::Questionnaire {
+        file: file_name,
+        errors,
+    })
+}
+
+fn state_columns(state: &State) -> (&'static str, Option<String>) {
+    match state {
+        State::Asking => ("asking", None),
+        State::Suspended => ("suspended", None),
+        State::Complete => ("complete", None),
+        State::ScreenedOut { at } => ("screened_out", Some(at.clone())),
+        State::Terminated { reason } => ("terminated", Some(reason.clone())),
+    }
+}
+
+fn state_from(state: &str, detail: Option<String>) -> Option<State> {
+    Some(match state {
+        "asking" => State::Asking,
+        "suspended" => State::Suspended,
+        "complete" => State::Complete,
+        "screened_out" => State::ScreenedOut { at: detail? },
+        "terminated" => State::Terminated { reason: detail? },
+        _ => return None,
+    })
+}
+
+fn json_of<T: Serialize>(value: &T) -> Json<serde_json::Value> {
+    Json(serde_json::to_value(value).expect("interview data serialises"))
+}
+
+/// Who an interview is with and for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Party {
+    /// The sample record, when the interview is a campaign's.
+    pub record: Option<i64>,
+    /// The interviewer.
+    pub interviewer: Option<i64>,
+}
+
+/// Stores a new interview of `version` (as started: its first question routed to, the
+/// calculations before it made); returns its id.
+pub async fn start(
+    db: &Db,
+    version: VersionId,
+    party: Party,
+    interview: &Interview<'_>,
+    now: DateTime<Utc>,
+) -> Result<InterviewId, StoreError> {
+    let saved = interview.saved();
+    let (state, detail) = state_columns(&saved.state);
+    let id = with_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO interviews (questionnaire_version, record_id, interviewer_id, sample, language, seed, state,
+                 state_detail, path, orders, interview_date, started_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id",
+        )
+        .bind(version)
+        .bind(party.record)
+        .bind(party.interviewer)
+        .bind(json_of(&saved.sample))
+        .bind(&saved.language)
+        .bind(saved.seed as i64)
+        .bind(state)
+        .bind(&detail)
+        .bind(json_of(&saved.path))
+        .bind(json_of(&saved.orders))
+        .bind(saved.today)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (question, value, set_aside) in changes(&Saved::empty_like(&saved), &saved) {
+            sqlx::query(
+                "INSERT INTO interview_answers (interview_id, question, value, set_aside, given_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id)
+            .bind(question)
+            .bind(json_of(&value))
+            .bind(set_aside)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        id
+    });
+    Ok(id)
+}
+
+/// The answers that differ between two snapshots: (question, value, set aside), a removed
+/// answer as an empty value.
+fn changes(before: &Saved, after: &Saved) -> Vec<(String, Value, bool)> {
+    let mut out = Vec::new();
+    for (name, value) in &after.answers {
+        if before.answers.get(name) != Some(value) {
+            out.push((name.clone(), value.clone(), false));
+        }
+    }
+    for (name, value) in &after.set_aside {
+        if before.set_aside.get(name) != Some(value) {
+            out.push((name.clone(), value.clone(), true));
+        }
+    }
+    for name in before.answers.keys().chain(before.set_aside.keys()) {
+        if !after.answers.contains_key(name) && !after.set_aside.contains_key(name) {
+            out.push((name.clone(), Value::Empty, false));
+        }
+    }
+    out
+}
+
+impl Saved {
+    fn empty_like(saved: &Saved) -> Saved {
+        Saved {
+            answers: BTreeMap::new(),
+            set_aside: BTreeMap::new(),
+            ..saved.clone()
+        }
+    }
+}
+
+/// Stores one step of an interview: the answers that changed since `before` (what was last
+/// stored) and where it stands, in one transaction.
+pub async fn save(
+    db: &Db,
+    id: InterviewId,
+    before: &Saved,
+    interview: &Interview<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let saved = interview.saved();
+    let (state, detail) = state_columns(&saved.state);
+    let changed = changes(before, &saved);
+    let updated = with_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        let updated = sqlx::query(
+            "UPDATE interviews SET state = $2, state_detail = $3, path = $4, orders = $5, language = $6, updated_at = $7
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(state)
+        .bind(&detail)
+        .bind(json_of(&saved.path))
+        .bind(json_of(&saved.orders))
+        .bind(&saved.language)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        for (question, value, set_aside) in &changed {
+            if matches!(value, Value::Empty) && !saved.answers.contains_key(question) {
+                sqlx::query("DELETE FROM interview_answers WHERE interview_id = $1 AND question = $2")
+                    .bind(id)
+                    .bind(question)
+                    .execute(&mut *tx)
+                    .await?;
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO interview_answers (interview_id, question, value, set_aside, given_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (interview_id, question)
+                 DO UPDATE SET value = excluded.value, set_aside = excluded.set_aside, given_at = excluded.given_at",
+            )
+            .bind(id)
+            .bind(question)
+            .bind(json_of(value))
+            .bind(*set_aside)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        updated
+    });
+    if updated == 0 {
+        return Err(StoreError::NoInterview(id));
+    }
+    Ok(())
+}
+
+/// A stored interview: its questionnaire version and everything needed to rebuild it with
+/// [`Interview::restore`].
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// The version it runs on.
+    pub version: VersionId,
+    /// That version's questionnaire.
+    pub questionnaire: Questionnaire,
+    /// The interview as stored.
+    pub saved: Saved,
+}
+
+type InterviewRow = (
+    i64,
+    Json<serde_json::Value>,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Json<serde_json::Value>,
+    Json<serde_json::Value>,
+    NaiveDate,
+);
+
+/// Reads an interview back.
+pub async fn load(db: &Db, id: InterviewId) -> Result<Stored, StoreError> {
+    let row: Option<InterviewRow> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT questionnaire_version, sample, language, seed, state, state_detail, path, orders, interview_date
+             FROM interviews WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+    });
+    let Some((version, sample, language, seed, state, detail, path, orders, today)) = row else {
+        return Err(StoreError::NoInterview(id));
+    };
+    let answers: Vec<(String, Json<serde_json::Value>, bool)> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT question, value, set_aside FROM interview_answers WHERE interview_id = $1")
+            .bind(id)
+            .fetch_all(pool)
+            .await?
+    });
+    let unreadable = |why: String| StoreError::Unreadable { id, why };
+    let questionnaire = self::version(db, version).await?;
+    let question_of = |name: &str| questionnaire.questions().into_iter().find(|q| q.name == name);
+    let mut saved = Saved {
+        sample: serde_json::from_value::<BTreeMap<String, serde_json::Value>>(sample.0)
+            .map_err(|e| unreadable(format!("its sample: {e}")))?
+            .into_iter()
+            .map(|(k, v)| {
+                let value = match (questionnaire.sample_fields.get(&k), &v) {
+                    (Some(questionnaire::FieldType::Date), serde_json::Value::String(s)) => {
+                        s.parse().map(Value::Date).unwrap_or_else(|_| Value::from_json(&v))
+                    }
+                    _ => Value::from_json(&v),
+                };
+                (k, value)
+            })
+            .collect(),
+        answers: BTreeMap::new(),
+        set_aside: BTreeMap::new(),
+        orders: serde_json::from_value(orders.0).map_err(|e| unreadable(format!("its option orders: {e}")))?,
+        path: serde_json::from_value(path.0).map_err(|e| unreadable(format!("its path: {e}")))?,
+        language,
+        today,
+        seed: seed as u64,
+        state: state_from(&state, detail).ok_or_else(|| unreadable(format!("its state '{state}'")))?,
+    };
+    for (question, value, set_aside) in answers {
+        // Answers come back typed by their question (a date as a date); computed values as
+        // their JSON says.
+        let typed = match question_of(&question) {
+            Some(q) if q.kind.choices().is_some() || !matches!(value.0, serde_json::Value::Array(_)) => {
+                crate::interview::parse_answer(q, &value.0).unwrap_or_else(|_| Value::from_json(&value.0))
+            }
+            _ => Value::from_json(&value.0),
+        };
+        let typed = match (question_of(&question).map(|q| &q.kind), &typed) {
+            (Some(questionnaire::Kind::Date), Value::Text(s)) => s.parse().map(Value::Date).unwrap_or(typed),
+            _ => typed,
+        };
+        if set_aside {
+            saved.set_aside.insert(question, typed);
+        } else {
+            saved.answers.insert(question, typed);
+        }
+    }
+    Ok(Stored {
+        version,
+        questionnaire,
+        saved,
+    })
+}
