@@ -425,3 +425,36 @@ fn xlsform_mistakes_are_refused_by_sheet_row_and_column() {
         ]
     );
 }
+
+#[test]
+fn the_shipped_xlsform_loads_and_filters_districts_by_region() {
+    use paceline_cati::expr::Value;
+    use paceline_cati::interview::{Interview, State};
+
+    let q = questionnaire::load(&shipped("health-survey.xlsx")).unwrap_or_else(|e| panic!("{e:#?}"));
+    let s = Summary::of(&q);
+    assert_eq!((s.questions, s.groups), (33, 5));
+    assert_eq!(s.languages, ["English (en)", "French (fr)"]);
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let mut iv = Interview::start(&q, Default::default(), "French (fr)", today, 1);
+    assert!(iv.current().unwrap().text.starts_with("Bonjour"));
+    iv.set_language("English (en)");
+    let answers: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(shipped("health-survey.answers.json")).unwrap()).unwrap();
+    while let (State::Asking, Some(shown)) = (iv.state(), iv.current()) {
+        if shown.name == "district" {
+            let offered: Vec<&str> = shown.options.iter().map(|o| o.0.as_str()).collect();
+            assert_eq!(offered, ["n1", "n2"], "the north's districts only");
+            assert!(iv.answer(Value::Text("s1".into())).is_err());
+        }
+        let question = q.questions().into_iter().find(|x| x.name == shown.name).unwrap();
+        let value = match answers.get(&shown.name) {
+            Some(json) => paceline_cati::interview::parse_answer(question, json).unwrap(),
+            None => Value::Empty,
+        };
+        iv.answer(value).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(iv.state(), &State::Complete);
+    assert_eq!(iv.answers()["bmi"], Value::Number(22.9));
+    assert_eq!(iv.path().len(), 29);
+}
