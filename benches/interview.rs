@@ -41,7 +41,10 @@ fn answers(q: &Questionnaire) -> BTreeMap<String, Value> {
         .into_iter()
         .filter_map(|question| {
             let value = json.get(&question.name)?;
-            Some((question.name.clone(), parse_answer(question, value).expect("a valid answer")))
+            Some((
+                question.name.clone(),
+                parse_answer(question, value).expect("a valid answer"),
+            ))
         })
         .collect()
 }
@@ -116,7 +119,9 @@ fn main() {
                 let started = Instant::now();
                 let before = interview.saved();
                 let more = step(&mut interview, &answers);
-                store::save(&db, id, &before, &interview, Utc::now()).await.expect("storing the step");
+                store::save(&db, id, &before, &interview, Utc::now())
+                    .await
+                    .expect("storing the step");
                 stored.record(started.elapsed().as_nanos() as u64).expect("in bounds");
                 if !more {
                     break;
@@ -145,7 +150,9 @@ fn main() {
                     let started = Instant::now();
                     let before = interview.saved();
                     let more = step(&mut interview, &answers);
-                    store::save(&db, id, &before, &interview, Utc::now()).await.expect("storing the step");
+                    store::save(&db, id, &before, &interview, Utc::now())
+                        .await
+                        .expect("storing the step");
                     own.record(started.elapsed().as_nanos() as u64).expect("in bounds");
                     steps += 1;
                     if !more {
@@ -168,7 +175,10 @@ fn main() {
     let wall = started_all.elapsed().as_secs_f64();
     let parallel_hist = shared.lock().expect("the histogram").clone();
 
-    println!("interview benchmark: health-survey.xlsx, {} steps per interview", alone.len() / runs as u64);
+    println!(
+        "interview benchmark: health-survey.xlsx, {} steps per interview",
+        alone.len() / runs as u64
+    );
     println!();
     println!("| measurement | steps | p50 µs | p99 µs | max µs |");
     println!("|---|---|---|---|---|");
