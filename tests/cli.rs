@@ -212,6 +212,23 @@ async fn a_campaign_from_users_to_sample() {
     assert_eq!(shown["campaign"]["status"], "published");
     assert_eq!(shown["records"]["new"], 2);
     assert_eq!(shown["dispositions"][0]["code"], "paid");
+    // AAPOR rates of the sample: two records never dialed count as 3.11 (unknown if household).
+    run()
+        .args(["aapor", "--campaign", "Dues"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("e cannot be estimated"));
+    let rates = json(
+        &run()
+            .args(["aapor", "--campaign", "Dues", "--e", "0.5", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(rates["source"], "campaign Dues");
+    assert_eq!(rates["counts"]["UH"], 2.0);
+    assert_eq!(rates["rates"]["rr1"], 0.0);
+    assert_eq!(rates["rates"]["rr5"], serde_json::Value::Null);
     run().args(["campaign", "copy", "Dues", "Dues 2027"]).assert().success();
     run()
         .args(["campaign", "list"])

@@ -403,3 +403,43 @@ pub async fn load(db: &Db, id: InterviewId) -> Result<Stored, StoreError> {
         saved,
     })
 }
+
+/// A record whose AAPOR code is not one (an imported or hand-edited value).
+#[derive(Debug, thiserror::Error)]
+pub enum CountError {
+    /// The store refused a statement.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// Records carry a code that is not an AAPOR code.
+    #[error("{records} record(s) of the campaign have the AAPOR code '{code}': {why}")]
+    BadCode {
+        /// The code stored.
+        code: String,
+        /// How many records have it.
+        records: i64,
+        /// Why it is not one.
+        why: String,
+    },
+}
+
+/// The AAPOR counts of a campaign's sample: each record counted once, in the group of its
+/// final disposition code; a record never dialed counts as 3.11 (not attempted).
+pub async fn campaign_counts(db: &Db, campaign: i64) -> Result<crate::aapor::Counts, CountError> {
+    let rows: Vec<(Option<String>, i64)> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT aapor, COUNT(*) FROM records WHERE campaign_id = $1 GROUP BY aapor")
+            .bind(campaign)
+            .fetch_all(pool)
+            .await?
+    });
+    let mut counts = crate::aapor::Counts::default();
+    for (code, n) in rows {
+        let code = code.unwrap_or_else(|| "3.11".to_string());
+        let group = crate::aapor::group_of(&code).map_err(|e| CountError::BadCode {
+            code: code.clone(),
+            records: n,
+            why: e.why.to_string(),
+        })?;
+        counts.add(group, n as f64);
+    }
+    Ok(counts)
+}

@@ -86,7 +86,7 @@ impl App {
 pub async fn run(args: Args) -> anyhow::Result<()> {
     match args.command {
         Command::Simulate(simulate) => return simulate::run_simulation(simulate).await,
-        Command::Aapor(aapor) => return aapor::run(aapor),
+        Command::Aapor(aapor) if !aapor::needs_store(&aapor) => return aapor::run(aapor, None).await,
         Command::Questionnaire(command) => return questionnaire::run(command),
         _ => {}
     }
@@ -102,7 +102,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Sample(command) => sample::run(&ctx, command).await,
         Command::Dnc(command) => dnc::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
-        Command::Simulate(_) | Command::Aapor(_) | Command::Questionnaire(_) => {
+        Command::Aapor(aapor) => aapor::run(aapor, Some(&ctx.db)).await,
+        Command::Simulate(_) | Command::Questionnaire(_) => {
             unreachable!("handled before the store is opened")
         }
     };

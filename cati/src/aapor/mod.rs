@@ -4,8 +4,10 @@
 //! A code is a number such as `1.1`, `2.111` or `3.13`: the digit before the point is the
 //! class (1 interview, 2 eligible non-interview, 3 unknown eligibility, 4 not eligible) and
 //! the first digit after it the group inside the class; further digits are sub-codes, counted
-//! with their group. [`TELEPHONE`] lists the standard codes with their names; [`group_of`]
-//! places any well-formed code, standard or a campaign's own sub-code.
+//! with their group. [`TELEPHONE`] (the dialer's, which seeds survey campaigns' disposition
+//! sets with it) lists the standard codes with their names; [`group_of`] places any
+//! well-formed code, standard or a campaign's own sub-code; [`exhausted`] is the code of a
+//! record out of attempts.
 
 pub mod rates;
 
@@ -117,89 +119,12 @@ pub fn group_of(code: &str) -> Result<Group, CodeError> {
     }
 }
 
-/// A standard AAPOR telephone disposition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct StandardCode {
-    /// The code, e.g. `2.111`.
-    pub code: &'static str,
-    /// AAPOR's name for it.
-    pub name: &'static str,
-}
-
-const fn c(code: &'static str, name: &'static str) -> StandardCode {
-    StandardCode { code, name }
-}
-
-/// The final disposition codes of AAPOR's telephone table, with their sub-codes.
-pub const TELEPHONE: &[StandardCode] = &[
-    c("1.1", "Complete"),
-    c("1.2", "Partial"),
-    c("2.10", "Refusal and break-off"),
-    c("2.11", "Refusal"),
-    c("2.111", "Household-level refusal"),
-    c("2.112", "Known-respondent refusal"),
-    c("2.12", "Break-off"),
-    c("2.20", "Non-contact"),
-    c("2.21", "Respondent never available"),
-    c("2.22", "Telephone answering device (confirming household)"),
-    c("2.221", "Message left"),
-    c("2.222", "No message left"),
-    c("2.30", "Other"),
-    c("2.31", "Dead"),
-    c("2.32", "Physically or mentally unable/incompetent"),
-    c("2.33", "Language"),
-    c("2.331", "Household-level language problem"),
-    c("2.332", "Respondent language problem"),
-    c("2.333", "No interviewer available for needed language"),
-    c("2.34", "Inadequate audio quality"),
-    c("2.35", "Location/activity not allowing interview"),
-    c("2.36", "Miscellaneous"),
-    c("3.10", "Unknown if housing unit"),
-    c("3.11", "Not attempted or worked"),
-    c("3.12", "Always busy"),
-    c("3.13", "No answer"),
-    c("3.14", "Telephone answering device (don't know if household)"),
-    c("3.15", "Telecommunication technological barriers, e.g. call blocking"),
-    c("3.16", "Technical phone problems"),
-    c("3.161", "Phone circuit overloaded"),
-    c("3.162", "Bad phone line"),
-    c("3.163", "Very noisy connection"),
-    c("3.17", "Ambiguous operator's message"),
-    c("3.20", "Housing unit, unknown if eligible respondent"),
-    c("3.21", "No screener completed"),
-    c("3.90", "Other"),
-    c("4.10", "Out of sample"),
-    c("4.20", "Fax/data line"),
-    c("4.30", "Non-working/disconnected number"),
-    c("4.31", "Non-working number"),
-    c("4.32", "Disconnected number"),
-    c("4.33", "Temporarily out of service"),
-    c("4.40", "Special technological circumstances"),
-    c("4.41", "Number changed"),
-    c("4.42", "Cell phone"),
-    c("4.43", "Call forwarding"),
-    c("4.44", "Pagers"),
-    c("4.45", "Residence to business"),
-    c("4.50", "Non-residence"),
-    c("4.51", "Business, government office, other organization"),
-    c("4.52", "Institution"),
-    c("4.53", "Group quarters"),
-    c("4.54", "Person not household resident"),
-    c("4.70", "No eligible respondent"),
-    c("4.80", "Quota filled"),
-    c("4.90", "Other"),
-];
+pub use paceline_dialer::attempt::max_attempts_aapor as exhausted;
+pub use paceline_dialer::disposition::{AAPOR_TELEPHONE as TELEPHONE, AaporCode as StandardCode};
 
 /// The standard disposition with this code, if it is one.
 pub fn standard(code: &str) -> Option<&'static StandardCode> {
     TELEPHONE.iter().find(|s| s.code == code)
-}
-
-/// The code a record gets when it reaches the campaign's most attempts without a final
-/// outcome: 2.30 (eligible, other) if any attempt showed it eligible, else 3.90 (unknown
-/// eligibility, other).
-pub fn exhausted(ever_eligible: bool) -> &'static str {
-    if ever_eligible { "2.30" } else { "3.90" }
 }
 
 #[cfg(test)]
