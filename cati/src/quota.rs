@@ -223,3 +223,49 @@ impl QuotaBook {
         out
     }
 }
+
+/// The dialer's quota gate, over the quota books of the campaigns' questionnaires: a record is
+/// held back (status `quota_closed`) when its sample fields alone put it in a full cell.
+pub struct SampleGate {
+    books: std::sync::RwLock<std::collections::HashMap<i64, QuotaBook>>,
+    clock: std::sync::Arc<dyn paceline_dialer::clock::Clock>,
+}
+
+impl SampleGate {
+    /// A gate with no books yet, on `clock` (for `today()` in cell conditions).
+    pub fn new(clock: std::sync::Arc<dyn paceline_dialer::clock::Clock>) -> Self {
+        SampleGate {
+            books: Default::default(),
+            clock,
+        }
+    }
+
+    /// Sets or replaces a campaign's book (at start-up, or when counts move).
+    pub fn set_book(&self, campaign: i64, book: QuotaBook) {
+        self.books.write().expect("the quota books").insert(campaign, book);
+    }
+
+    /// Changes a campaign's book in place (an interview completed).
+    pub fn update(&self, campaign: i64, change: impl FnOnce(&mut QuotaBook)) {
+        if let Some(book) = self.books.write().expect("the quota books").get_mut(&campaign) {
+            change(book);
+        }
+    }
+}
+
+/// A record's stored fields as expression values.
+pub fn sample_values(fields: &serde_json::Value) -> BTreeMap<String, Value> {
+    fields
+        .as_object()
+        .map(|map| map.iter().map(|(k, v)| (k.clone(), Value::from_json(v))).collect())
+        .unwrap_or_default()
+}
+
+impl paceline_dialer::runtime::QuotaGate for SampleGate {
+    fn closed(&self, campaign: i64, fields: &serde_json::Value) -> bool {
+        let books = self.books.read().expect("the quota books");
+        let Some(book) = books.get(&campaign) else { return false };
+        book.closed_for_sample(&sample_values(fields), self.clock.now().date_naive())
+            .is_some()
+    }
+}

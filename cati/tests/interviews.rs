@@ -450,3 +450,37 @@ mod quotas {
         );
     }
 }
+
+#[test]
+fn the_dialers_gate_holds_back_records_of_full_sample_cells() {
+    use std::sync::Arc;
+
+    use paceline_cati::quota::{CellId, Count, QuotaBook, SampleGate};
+    use paceline_dialer::clock::ManualClock;
+    use paceline_dialer::runtime::QuotaGate;
+
+    let q = questionnaire::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../questionnaires/opinion-poll.toml"))
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let gate = SampleGate::new(clock);
+    let south = serde_json::json!({"region": "south", "name": "A"});
+    let north = serde_json::json!({"region": "north", "name": "B"});
+    assert!(!gate.closed(1, &south), "no book: nothing is held back");
+    gate.set_book(1, QuotaBook::new(&q));
+    assert!(!gate.closed(1, &south));
+    gate.update(1, |book| {
+        book.set(
+            CellId {
+                quota: "south".into(),
+                cell: "south".into(),
+            },
+            Count {
+                completes: 200,
+                in_progress: 0,
+            },
+        )
+    });
+    assert!(gate.closed(1, &south));
+    assert!(!gate.closed(1, &north));
+    assert!(!gate.closed(2, &south), "another campaign's book");
+}
