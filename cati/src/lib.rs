@@ -3,6 +3,7 @@
 //! - [`aapor`]: the AAPOR final disposition codes for telephone surveys, the groups the
 //!   outcome rates count them in, and the response, cooperation, refusal and contact rates
 //!   (RR1-RR6, COOP1-COOP4, REF1-REF3, CON1-CON3).
+//! - [`callback`]: callbacks booked in the respondent's own time zone.
 //! - [`expr`]: the expression language of relevance, constraints, calculations and choice
 //!   filters (XLSForm's XPath subset): parse, check when loading, evaluate.
 //! - [`interview`]: the interview runtime, a state machine over a questionnaire: routing,
@@ -19,6 +20,7 @@
 //! the command line compute rates from their counts here.
 
 pub mod aapor;
+pub mod callback;
 pub mod expr;
 pub mod interview;
 pub mod questionnaire;

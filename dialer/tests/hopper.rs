@@ -119,6 +119,7 @@ fn request<'a>(campaign: i64, node: &'a str, zones: &'a [String], limit: usize, 
         order: CallOrder::Sequential,
         mode: DialMode::Predictive,
         assigned: None,
+        release_personal_before: None,
         with_fields: false,
         backend,
     }
@@ -457,4 +458,73 @@ async fn two_dialer_processes_never_reserve_the_same_record() {
     });
     assert_eq!(reserved_by, [("node-a".to_string(), 20), ("node-b".to_string(), 10)]);
     let _ = sql::placeholders(1, 1);
+}
+
+/// A callback booked for one interviewer, due `ago` before now.
+async fn personal_callback(db: &Db, campaign: i64, key: &str, agent: i64, ago: Duration) -> i64 {
+    let id = record(
+        db,
+        campaign,
+        R {
+            key,
+            status: "callback",
+            next_call_at: Some(now() - ago),
+            ..R::default()
+        },
+    )
+    .await;
+    with_db!(db, |p| {
+        sqlx::query("UPDATE records SET assigned_agent_id = $2 WHERE id = $1")
+            .bind(id)
+            .bind(agent)
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected()
+    });
+    id
+}
+
+#[tokio::test]
+async fn a_personal_callback_missed_by_its_interviewer_goes_to_anyone() {
+    use paceline_dialer::users::{self, NewUser, Role};
+
+    let test = TestDb::new().await;
+    let db = &test.db;
+    let c = campaign(db, "callbacks").await;
+    let ann = users::add_user(
+        db,
+        &NewUser {
+            login: "ann".into(),
+            display_name: "Ann".into(),
+            password: "correct horse".into(),
+            roles: vec![Role::Agent],
+            teams: vec![],
+            skills: vec![],
+        },
+        now(),
+    )
+    .await
+    .unwrap()
+    .id;
+    let missed = personal_callback(db, c, "missed", ann, Duration::minutes(20)).await;
+    let waiting = personal_callback(db, c, "waiting", ann, Duration::minutes(5)).await;
+    let zones = vec!["America/New_York".to_string()];
+    let mut direct = DirectDb::open(db).unwrap();
+    // Kept personal: the shared fill takes neither.
+    let report = reserve(&mut direct, &request(c, "node-a", &zones, 10, test.backend()), None).await;
+    assert!(report.reserved.is_empty(), "{:?}", report.reserved);
+    // Released after 15 minutes: the one due 20 minutes ago, for anyone; the other waits.
+    let mut shared = request(c, "node-a", &zones, 10, test.backend());
+    shared.release_personal_before = Some(now() - Duration::minutes(15));
+    let report = reserve(&mut direct, &shared, None).await;
+    let taken: Vec<(i64, Option<i64>)> = report.reserved.iter().map(|r| (r.record, r.agent)).collect();
+    assert_eq!(taken, [(missed, None)]);
+    // Ann, logged in, gets her other callback as hers.
+    let agents = [ann];
+    let mut hers = request(c, "node-a", &zones, 10, test.backend());
+    hers.assigned = Some((&agents, &[]));
+    let report = reserve(&mut direct, &hers, None).await;
+    let taken: Vec<(i64, Option<i64>)> = report.reserved.iter().map(|r| (r.record, r.agent)).collect();
+    assert_eq!(taken, [(waiting, Some(ann))]);
 }

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 pub use calling_hours::{CallingHours, Day, TimeRange};
 pub use lifecycle::{CampaignStatus, IllegalStep, LifecycleStep};
 pub use settings::{
-    AbandonLimit, AgentlessSettings, AmdSettings, CallOrder, CampaignKind, CampaignSettings, DialMode, Outcome,
-    PreviewSettings, PreviewTimeout, RetryRule, SettingProblem,
+    AbandonLimit, AgentlessSettings, AmdSettings, CallOrder, CampaignKind, CampaignSettings, DialMode, MissedCallbacks,
+    Outcome, PreviewSettings, PreviewTimeout, RetryRule, SettingProblem,
 };
 pub use store::CampaignError;
 

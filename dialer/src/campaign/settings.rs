@@ -395,6 +395,13 @@ pub struct CampaignSettings {
     /// Order of fresh records.
     #[serde(default)]
     pub call_order: CallOrder,
+    /// Minutes a personal callback waits for its interviewer after its time before it is
+    /// missed (the interviewer was not in, or busy).
+    #[serde(default = "default_callback_wait")]
+    pub personal_callback_wait_minutes: i64,
+    /// What happens to a missed personal callback.
+    #[serde(default)]
+    pub missed_callbacks: MissedCallbacks,
     /// The questionnaire a survey asks (a name from the questionnaire library).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub questionnaire: Option<String>,
@@ -414,6 +421,20 @@ fn default_ring_timeout() -> i64 {
 }
 fn default_max_attempts() -> i64 {
     10
+}
+fn default_callback_wait() -> i64 {
+    15
+}
+
+/// The campaign's rule for personal callbacks their interviewer did not make in time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissedCallbacks {
+    /// Anyone on the campaign may make it (the respondent expects the call).
+    #[default]
+    ToAnyone,
+    /// It waits for its interviewer, however long (a respondent who asked for that person).
+    KeepPersonal,
 }
 
 /// Retry rules a campaign starts with.
@@ -454,6 +475,8 @@ impl Default for CampaignSettings {
             max_attempts: default_max_attempts(),
             retry: default_retry_rules(),
             call_order: CallOrder::default(),
+            personal_callback_wait_minutes: default_callback_wait(),
+            missed_callbacks: MissedCallbacks::default(),
             questionnaire: None,
             fields: Vec::new(),
         }
@@ -477,7 +500,7 @@ impl fmt::Display for SettingProblem {
 
 impl CampaignSettings {
     /// The top-level keys of the settings.
-    pub const KEYS: [&'static str; 18] = [
+    pub const KEYS: [&'static str; 20] = [
         "dial_mode",
         "allowed_dial_modes",
         "caller_id",
@@ -494,6 +517,8 @@ impl CampaignSettings {
         "max_attempts",
         "retry",
         "call_order",
+        "personal_callback_wait_minutes",
+        "missed_callbacks",
         "questionnaire",
         "fields",
     ];
@@ -590,6 +615,12 @@ impl CampaignSettings {
                     "'{}' is not an ISO 3166 country code like US, GB, CN, DE",
                     self.default_country
                 ),
+            ));
+        }
+        if !(0..=7 * 24 * 60).contains(&self.personal_callback_wait_minutes) {
+            p.push((
+                "personal_callback_wait_minutes".into(),
+                format!("{} is outside 0 to 10080 (a week)", self.personal_callback_wait_minutes),
             ));
         }
         if !(1..=100).contains(&self.max_attempts) {

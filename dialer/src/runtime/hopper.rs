@@ -84,6 +84,9 @@ pub struct Fill<'a> {
     pub mode: DialMode,
     /// Only records assigned to these agents or teams (`None`: only unassigned records).
     pub assigned: Option<(&'a [UserId], &'a [TeamId])>,
+    /// For a fill of unassigned records: personal callbacks due at or before this instant
+    /// were missed by their interviewer and go to anyone (`None`: they wait for them).
+    pub release_personal_before: Option<DateTime<Utc>>,
     /// Whether to read the records' fields (for a quota gate).
     pub with_fields: bool,
     /// Which backend (row locks differ).
@@ -201,7 +204,16 @@ async fn class_query(
     let zones_at = params.len() + 1;
     params.extend(zones.iter().map(|z| Param::Text(z.clone())));
     let owner = match fill.assigned {
-        None => "r.assigned_agent_id IS NULL AND r.assigned_team_id IS NULL".to_string(),
+        None => match fill.release_personal_before {
+            Some(before) if filter.starts_with("r.status = 'callback'") => {
+                params.push(before.into());
+                format!(
+                    "((r.assigned_agent_id IS NULL AND r.assigned_team_id IS NULL) OR (r.assigned_agent_id IS NOT NULL AND r.next_call_at <= ${}))",
+                    params.len()
+                )
+            }
+            _ => "r.assigned_agent_id IS NULL AND r.assigned_team_id IS NULL".to_string(),
+        },
         Some((agents, teams)) => {
             let agents_at = params.len() + 1;
             params.extend(agents.iter().map(|a| Param::Int(*a)));
@@ -433,7 +445,8 @@ pub async fn fill(
             phones: record_phones,
             zones,
             outcomes: outcomes.remove(&record).unwrap_or_default(),
-            agent: row.opt_int(8)?,
+            // A personal callback taken by the shared fill was missed: anyone makes it.
+            agent: if fill.assigned.is_some() { row.opt_int(8)? } else { None },
             team: row.opt_int(9)?,
             fields: record_fields,
         });

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::{Engine, EngineError, Offer, Timer};
 use crate::agent::{AgentState, Command};
-use crate::campaign::DialMode;
+use crate::campaign::{DialMode, MissedCallbacks};
 use crate::events::{CallStep, DecisionNote, Event, PreviewNote};
 use crate::pacer::{AgentPhase, AgentSnapshot, DialPhase, DialSnapshot, Observation, Situation};
 use crate::runtime::call::{LiveCall, Phase, Route};
@@ -204,6 +204,10 @@ impl<S: Switch> Engine<S> {
             settings.call_order,
             settings.dial_mode,
         );
+        let release_personal_before = match settings.missed_callbacks {
+            MissedCallbacks::ToAnyone => Some(now - Duration::minutes(settings.personal_callback_wait_minutes)),
+            MissedCallbacks::KeepPersonal => None,
+        };
         let refresh_zones = self
             .runs
             .get(&campaign)
@@ -234,6 +238,7 @@ impl<S: Switch> Engine<S> {
             order,
             mode,
             assigned: None,
+            release_personal_before,
             with_fields: gate.is_some(),
             backend,
         };
