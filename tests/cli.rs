@@ -229,6 +229,25 @@ async fn a_campaign_from_users_to_sample() {
     assert_eq!(rates["counts"]["UH"], 2.0);
     assert_eq!(rates["rates"]["rr1"], 0.0);
     assert_eq!(rates["rates"]["rr5"], serde_json::Value::Null);
+    // Interviewer look-ups on a campaign nobody has called yet: empty, not an error.
+    for args in [
+        vec!["interviewer", "calls", "ann", "--json"],
+        vec!["interviewer", "answers", id.as_str(), "--json"],
+        vec!["interviewer", "leaderboard", "--campaign", "Dues", "--week", "--json"],
+    ] {
+        let out = run().args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(json(&out.stdout), serde_json::json!([]), "{args:?}");
+    }
+    run()
+        .args(["interviewer", "calls", "nobody"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no user with login 'nobody'"));
     run().args(["campaign", "copy", "Dues", "Dues 2027"]).assert().success();
     run()
         .args(["campaign", "list"])

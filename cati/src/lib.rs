@@ -8,6 +8,8 @@
 //!   filters (XLSForm's XPath subset): parse, check when loading, evaluate.
 //! - [`interview`]: the interview runtime, a state machine over a questionnaire: routing,
 //!   validation, piping, reproducible shuffles, back and jump, suspend and resume.
+//! - [`lookups`]: what interviewers and supervisors look up: call records, a record's
+//!   answers, the leaderboard (completes per hour logged in).
 //! - [`quota`]: quota cells and their counts: which cells an interview is in, which full cell
 //!   ends it, which records the dialer holds back.
 //! - [`store`]: published questionnaire versions and interviews, stored as they are given,
@@ -23,6 +25,7 @@ pub mod aapor;
 pub mod callback;
 pub mod expr;
 pub mod interview;
+pub mod lookups;
 pub mod questionnaire;
 pub mod quota;
 pub mod store;

@@ -127,3 +127,141 @@ async fn an_interview_survives_a_crash_with_every_answer_given() {
         Err(StoreError::NoInterview(_))
     ));
 }
+
+mod lookups {
+    use chrono::Duration;
+    use paceline_cati::lookups;
+    use paceline_dialer::campaign::store as campaigns;
+    use paceline_dialer::campaign::{CampaignConfig, CampaignKind};
+    use paceline_dialer::users::{self, NewUser, Role};
+    use paceline_dialer::with_db;
+
+    use super::*;
+
+    const CONFIG: &str = "caller_id = \"+12125550100\"\n[[fields]]\nname = \"id\"\ntype = \"text\"\nkey = true\n[[fields]]\nname = \"phone\"\ntype = \"phone\"\n";
+
+    async fn agent(db: &paceline_dialer::Db, login: &str) -> i64 {
+        let new = NewUser {
+            login: login.into(),
+            display_name: login.into(),
+            password: "correct horse".into(),
+            roles: vec![Role::Agent],
+            teams: vec![],
+            skills: vec![],
+        };
+        users::add_user(db, &new, now()).await.unwrap().id
+    }
+
+    #[tokio::test]
+    async fn an_interviewers_calls_a_records_answers_and_the_leaderboard() {
+        let test = TestDb::new().await;
+        let db = &test.db;
+        let config = CampaignConfig::from_toml(CONFIG).unwrap();
+        let campaign = campaigns::create(db, "Return visits", CampaignKind::Survey, &config, now())
+            .await
+            .unwrap()
+            .id;
+        let (ann, bob) = (agent(db, "ann").await, agent(db, "bob").await);
+        let record: i64 = with_db!(db, |p| {
+            sqlx::query_scalar(
+                "INSERT INTO records (campaign_id, dedupe_key, status, fields, created_at, updated_at)
+                 VALUES ($1, 'r1', 'new', $2, $3, $3) RETURNING id",
+            )
+            .bind(campaign)
+            .bind(sqlx::types::Json(serde_json::json!({"id": "r1"})))
+            .bind(now())
+            .fetch_one(p)
+            .await
+            .unwrap()
+        });
+        // Ann took two calls and Bob one; Ann was logged in 09:00-11:00, Bob 09:30-10:00.
+        for (agent, minutes, outcome) in [(ann, 0, "human"), (ann, 30, "human"), (bob, 45, "busy")] {
+            with_db!(db, |p| {
+                sqlx::query(
+                    "INSERT INTO attempts (campaign_id, record_id, phone_position, e164, dial_mode, agent_id, queued_at, outcome)
+                     VALUES ($1, $2, 0, '+12125550101', 'predictive', $3, $4, $5)",
+                )
+                .bind(campaign)
+                .bind(record)
+                .bind(agent)
+                .bind(now() - Duration::hours(1) + Duration::minutes(minutes))
+                .bind(outcome)
+                .execute(p)
+                .await
+                .unwrap()
+                .rows_affected()
+            });
+        }
+        for (user, seq, at, to_state) in [
+            (ann, 1, now() - Duration::hours(1), "ready"),
+            (ann, 2, now() + Duration::hours(1), "logged_out"),
+            (bob, 1, now() - Duration::minutes(30), "ready"),
+            (bob, 2, now(), "logged_out"),
+        ] {
+            with_db!(db, |p| {
+                sqlx::query(
+                    "INSERT INTO agent_state_changes (user_id, seq, at, command, from_state, to_state)
+                     VALUES ($1, $2, $3, 'test', 'logged_out', $4)",
+                )
+                .bind(user)
+                .bind(seq)
+                .bind(at)
+                .bind(to_state)
+                .execute(p)
+                .await
+                .unwrap()
+                .rows_affected()
+            });
+        }
+        // Ann's interview of the record, to the end.
+        let version = store::publish(db, "csat.toml", &csat_bytes(), now()).await.unwrap().id;
+        let q = store::version(db, version).await.unwrap();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let mut iv = Interview::start(&q, sample(), "en", today, 1);
+        let party = Party {
+            record: Some(record),
+            interviewer: Some(ann),
+        };
+        let id = store::start(db, version, party, &iv, now()).await.unwrap();
+        for answer in [
+            Value::Empty,
+            Value::Text("yes".into()),
+            Value::Number(5.0),
+            Value::Empty,
+            Value::Number(9.0),
+            Value::Empty,
+            Value::Empty,
+        ] {
+            let before = iv.saved();
+            iv.answer(answer).unwrap();
+            store::save(db, id, &before, &iv, now()).await.unwrap();
+        }
+        assert_eq!(iv.state(), &State::Complete);
+
+        let (from, to) = (now() - Duration::hours(2), now() + Duration::hours(1));
+        let calls = lookups::call_records(db, ann, from, to, 50).await.unwrap();
+        assert_eq!(calls.len(), 2);
+        assert_eq!(calls[0].campaign, "Return visits");
+        assert!(calls[0].queued_at > calls[1].queued_at, "newest first");
+        let answers = lookups::record_answers(db, record).await.unwrap();
+        assert_eq!(answers.len(), 1);
+        assert_eq!(answers[0].state, "complete");
+        assert_eq!(answers[0].answers["overall"], serde_json::json!(5));
+        assert_eq!(answers[0].answers["nps_group"], serde_json::json!("promoter"));
+        let board = lookups::leaderboard(db, Some(campaign), from, to).await.unwrap();
+        let rows: Vec<(&str, i64, i64, f64)> = board
+            .iter()
+            .map(|t| (t.login.as_str(), t.calls, t.completes, t.hours))
+            .collect();
+        assert_eq!(rows, [("ann", 2, 1, 2.0), ("bob", 1, 0, 0.5)]);
+        assert_eq!(board[0].completes_per_hour, Some(0.5));
+        // Another campaign: nobody's figures.
+        assert!(
+            lookups::leaderboard(db, Some(campaign + 1), from, to)
+                .await
+                .unwrap()
+                .iter()
+                .all(|t| t.calls == 0 && t.completes == 0)
+        );
+    }
+}

@@ -4,6 +4,7 @@ mod aapor;
 mod campaign;
 mod demo;
 mod dnc;
+mod interviewer;
 mod questionnaire;
 mod sample;
 mod simulate;
@@ -53,6 +54,9 @@ enum Command {
     /// AAPOR response, cooperation, refusal and contact rates from disposition counts
     /// (needs no store).
     Aapor(aapor::AaporArgs),
+    /// Interviewer look-ups: calls, a record's answers, the leaderboard.
+    #[command(subcommand)]
+    Interviewer(interviewer::InterviewerCommand),
     /// Questionnaire files: check one (needs no store).
     #[command(subcommand)]
     Questionnaire(questionnaire::QuestionnaireCommand),
@@ -101,6 +105,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Campaign(command) => campaign::run(&ctx, command).await,
         Command::Sample(command) => sample::run(&ctx, command).await,
         Command::Dnc(command) => dnc::run(&ctx, command).await,
+        Command::Interviewer(command) => interviewer::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
         Command::Aapor(aapor) => aapor::run(aapor, Some(&ctx.db)).await,
         Command::Simulate(_) | Command::Questionnaire(_) => {
