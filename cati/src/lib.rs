@@ -12,6 +12,7 @@
 //!   answers, the leaderboard (completes per hour logged in).
 //! - [`quota`]: quota cells and their counts: which cells an interview is in, which full cell
 //!   ends it, which records the dialer holds back.
+//! - [`template`]: texts with answers piped in (`${name}`, and minijinja templates).
 //! - [`store`]: published questionnaire versions and interviews, stored as they are given,
 //!   on the dialer's store (SQLite or PostgreSQL).
 //! - [`questionnaire`]: the questionnaire model, the own TOML format, and the checks made
@@ -29,3 +30,4 @@ pub mod lookups;
 pub mod questionnaire;
 pub mod quota;
 pub mod store;
+pub mod template;

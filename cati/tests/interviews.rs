@@ -324,6 +324,28 @@ mod quotas {
     }
 
     #[test]
+    fn a_template_says_what_a_substitution_cannot() {
+        let q = poll();
+        let book = QuotaBook::new(&q);
+        let mut iv = screened(&q, &book, "west", 40.0, "f");
+        while iv.current().is_some_and(|s| s.name != "thanks") {
+            let shown = iv.current().unwrap();
+            let value = match shown.kind {
+                "rating" => Value::Number(3.0),
+                "integer" => Value::Number(2.0),
+                "multiple_choice" => list(&["health"]),
+                "single_choice" => text(&shown.options[0].0),
+                _ => Value::Empty,
+            };
+            iv.answer(value).unwrap();
+        }
+        assert_eq!(
+            iv.current().unwrap().text,
+            "That is all. Thank you very much for your time, madam."
+        );
+    }
+
+    #[test]
     fn the_poll_has_its_cells_and_places_respondents_in_them() {
         let q = poll();
         let book = QuotaBook::new(&q);

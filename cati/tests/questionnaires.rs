@@ -137,6 +137,19 @@ max = 1
 [[questions]]
 name = "n"
 type = "integer"
+label = "{% if region == 'north' %}North{% endif %} {{ nn + 1 }}"
+hint = "{% if n %}unclosed"
+"#,
+            &[
+                "q.toml, questions[0] (n), key label: the text pipes in unknown name ${nn}: no question or sample field is called so",
+                "q.toml, questions[0] (n), key hint: the text (en): it is not a valid template: unexpected end of input, expected end of block",
+            ],
+        ),
+        (
+            r#"
+[[questions]]
+name = "n"
+type = "integer"
 label = "N"
 colour = "red"
 "#,

@@ -188,28 +188,6 @@ fn flatten<'q>(items: &'q [Item], conditions: &[&'q Expr], seed: u64, out: &mut 
     }
 }
 
-/// Pipes `${name}` values into a text.
-fn pipe(template: &str, values: &View<'_>) -> String {
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find('}') {
-            Some(end) => {
-                out.push_str(&values.value(after[..end].trim()).text());
-                rest = &after[end + 1..];
-            }
-            None => {
-                out.push_str(&rest[start..]);
-                rest = "";
-            }
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 impl<'q> Interview<'q> {
     /// Starts an interview of `questionnaire` for a respondent with these sample fields, in
     /// `language`, on `today`; `seed` fixes its shuffles. Shows the first question.
@@ -411,7 +389,13 @@ impl<'q> Interview<'q> {
     }
 
     fn text(&self, text: &Text) -> String {
-        pipe(text.get(&self.language).unwrap_or(""), &self.view(Value::Empty))
+        let view = self.view(Value::Empty);
+        let all = || {
+            let mut all = self.sample.clone();
+            all.extend(self.answers.iter().map(|(k, v)| (k.clone(), v.clone())));
+            all
+        };
+        crate::template::render(text.get(&self.language).unwrap_or(""), &|name| view.value(name), &all)
     }
 
     /// The question on screen, or none when the interview has ended.

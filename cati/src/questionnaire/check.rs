@@ -372,19 +372,6 @@ fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>
     }
 }
 
-/// The `${name}` references piped into a text.
-pub fn piped(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        out.push(after[..end].trim());
-        rest = &after[end + 1..];
-    }
-    out
-}
-
 fn texts(text: &Text, names: &Names<'_>, position: usize, at: &Location, findings: &mut Findings) {
     let scope = At {
         names,
@@ -393,7 +380,17 @@ fn texts(text: &Text, names: &Names<'_>, position: usize, at: &Location, finding
         columns: None,
     };
     for (language, template) in &text.0 {
-        for name in piped(template) {
+        let names = match crate::template::names(template) {
+            Ok(names) => names,
+            Err(why) => {
+                findings.errors.push(LoadError {
+                    at: at.clone(),
+                    message: format!("the text ({language}): {why}"),
+                });
+                continue;
+            }
+        };
+        for name in &names {
             if let Err(e) = scope.reference(name) {
                 let which = if text.0.len() > 1 {
                     format!(" ({language})")
