@@ -506,3 +506,105 @@ fn the_dialers_gate_holds_back_records_of_full_sample_cells() {
     assert!(!gate.closed(1, &north));
     assert!(!gate.closed(2, &south), "another campaign's book");
 }
+
+#[test]
+fn other_specify_keeps_its_text_beside_the_answer() {
+    let q = csat();
+    let mut iv = Interview::start(&q, sample(), "en", today(), 7);
+    for v in [Value::Empty, text("yes"), Value::Number(2.0), Value::Empty] {
+        iv.answer(v).unwrap();
+    }
+    assert_eq!(on(&iv), "problems");
+    assert_eq!(
+        iv.answer(list(&["late", "other"])).unwrap_err().message,
+        "'other' was picked: say what it is"
+    );
+    iv.answer_other(list(&["late", "other"]), Some(" the noise ")).unwrap();
+    assert_eq!(iv.answers()["problems_other"], text("the noise"));
+    // Changed to a list without it: the text goes too.
+    iv.jump_to("problems").unwrap();
+    iv.answer(list(&["late"])).unwrap();
+    assert!(!iv.answers().contains_key("problems_other"));
+}
+
+#[test]
+fn the_text_of_other_can_be_used_later() {
+    let q = own_format::read(
+        "o.toml",
+        r#"
+id = "o"
+title = "O"
+[[questions]]
+name = "brand"
+type = "single_choice"
+label = "Brand?"
+other = true
+options = [{ name = "a" }, { name = "other" }]
+[[questions]]
+name = "why"
+type = "text"
+label = "Why ${brand_other}?"
+relevant = "${brand_other} != ''"
+"#,
+    )
+    .unwrap();
+    assert_eq!(paceline_cati::questionnaire::check::check(&q).errors, []);
+    let mut iv = Interview::start(&q, BTreeMap::new(), "en", today(), 1);
+    iv.answer_other(text("other"), Some("Acme")).unwrap();
+    assert_eq!(iv.current().unwrap().text, "Why Acme?");
+}
+
+#[test]
+fn rotated_blocks_take_turns_going_first() {
+    let q = own_format::read(
+        "r.toml",
+        r#"
+id = "r"
+title = "R"
+[[groups]]
+name = "a"
+rotate = true
+[[groups]]
+name = "b"
+rotate = true
+[[groups]]
+name = "c"
+rotate = true
+[[questions]]
+name = "start"
+type = "text"
+label = "S"
+[[questions]]
+name = "qa"
+group = "a"
+type = "text"
+label = "A"
+[[questions]]
+name = "qb"
+group = "b"
+type = "text"
+label = "B"
+[[questions]]
+name = "qc"
+group = "c"
+type = "text"
+label = "C"
+[[questions]]
+name = "end"
+type = "text"
+label = "E"
+"#,
+    )
+    .unwrap();
+    let order = |seed: u64| {
+        let mut iv = Interview::start(&q, BTreeMap::new(), "en", today(), seed);
+        while iv.state() == &State::Asking {
+            iv.answer(text("x")).unwrap();
+        }
+        iv.path().join(" ")
+    };
+    assert_eq!(order(0), "start qa qb qc end");
+    assert_eq!(order(1), "start qb qc qa end");
+    assert_eq!(order(2), "start qc qa qb end");
+    assert_eq!(order(3), order(0));
+}

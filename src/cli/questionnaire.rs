@@ -204,7 +204,8 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
                         }
                     }
                 };
-                if let Err(refused) = interview.answer(value) {
+                let other = given.get(&format!("{}_other", shown.name)).and_then(|v| v.as_str());
+                if let Err(refused) = interview.answer_other(value, other) {
                     errors.push(refused);
                     break;
                 }

@@ -104,6 +104,15 @@ impl serde::Serialize for Value {
 }
 
 impl Value {
+    /// Whether the value is, or (for a multiple choice) contains, the option `name`.
+    pub fn items_contain(&self, name: &str) -> bool {
+        match self {
+            Value::List(items) => items.iter().any(|i| i == name),
+            Value::Text(s) => s == name,
+            _ => false,
+        }
+    }
+
     /// A value from its JSON form (see the `Serialize` impl); a date comes back as text, which
     /// compares and computes as the date it writes.
     pub fn from_json(json: &serde_json::Value) -> Value {

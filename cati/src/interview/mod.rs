@@ -166,8 +166,32 @@ fn xxhash(s: &str) -> u64 {
     })
 }
 
-fn flatten<'q>(items: &'q [Item], conditions: &[&'q Expr], seed: u64, out: &mut Vec<Step<'q>>) {
-    for item in items {
+/// Consecutive groups marked `rotate` take turns going first: interview `seed` starts the
+/// run at block `seed mod n` (sequential seeds give each order equally often).
+fn rotated<'q>(items: &[&'q Item], seed: u64) -> Vec<&'q Item> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut i = 0;
+    while i < items.len() {
+        let rotates = |item: &Item| matches!(item, Item::Group(g) if g.rotate);
+        if !rotates(items[i]) {
+            out.push(items[i]);
+            i += 1;
+            continue;
+        }
+        let run_end = items[i..]
+            .iter()
+            .position(|item| !rotates(item))
+            .map_or(items.len(), |n| i + n);
+        let run = &items[i..run_end];
+        let first = (seed % run.len() as u64) as usize;
+        out.extend(run[first..].iter().chain(&run[..first]));
+        i = run_end;
+    }
+    out
+}
+
+fn flatten<'q>(items: &[&'q Item], conditions: &[&'q Expr], seed: u64, out: &mut Vec<Step<'q>>) {
+    for item in rotated(items, seed) {
         match item {
             Item::Question(q) => out.push(Step {
                 question: q,
@@ -180,9 +204,7 @@ fn flatten<'q>(items: &'q [Item], conditions: &[&'q Expr], seed: u64, out: &mut 
                 if g.shuffle {
                     children.shuffle(&mut seeded(seed, &g.name));
                 }
-                for child in children {
-                    flatten(std::slice::from_ref(child), &inner, seed, out);
-                }
+                flatten(&children, &inner, seed, out);
             }
         }
     }
@@ -199,7 +221,7 @@ impl<'q> Interview<'q> {
         seed: u64,
     ) -> Self {
         let mut steps = Vec::new();
-        flatten(&questionnaire.items, &[], seed, &mut steps);
+        flatten(&questionnaire.items.iter().collect::<Vec<_>>(), &[], seed, &mut steps);
         let mut interview = Interview {
             questionnaire,
             steps,
@@ -221,7 +243,12 @@ impl<'q> Interview<'q> {
     /// language, date and seed it started with, and what it had reached.
     pub fn restore(questionnaire: &'q Questionnaire, saved: Saved) -> Result<Self, String> {
         let mut steps = Vec::new();
-        flatten(&questionnaire.items, &[], saved.seed, &mut steps);
+        flatten(
+            &questionnaire.items.iter().collect::<Vec<_>>(),
+            &[],
+            saved.seed,
+            &mut steps,
+        );
         let path = saved
             .path
             .iter()
@@ -457,6 +484,13 @@ impl<'q> Interview<'q> {
     /// Validates and records the answer to the question on screen, then moves to the next
     /// question. A refused answer changes nothing.
     pub fn answer(&mut self, value: Value) -> Result<(), Refused> {
+        self.answer_other(value, None)
+    }
+
+    /// As [`Interview::answer`], with the text of "other, specify" when the answer picks the
+    /// option `other` of a question that takes one; the text is stored as the answer to
+    /// `NAME_other` (as XLSForm names it), and expressions and texts may use it.
+    pub fn answer_other(&mut self, value: Value, other: Option<&str>) -> Result<(), Refused> {
         let Some(step) = self.current_step().cloned() else {
             return Err(Refused {
                 question: String::new(),
@@ -487,6 +521,10 @@ impl<'q> Interview<'q> {
                 .map(|c| c.options.iter().filter(|o| self.offered(q, o)).collect())
                 .unwrap_or_default();
             answer::validate(q, &value, &offered).map_err(refuse)?;
+            let picks_other = q.kind.choices().is_some_and(|c| c.other) && value.items_contain("other");
+            if picks_other && other.is_none_or(|t| t.trim().is_empty()) {
+                return Err(refuse("'other' was picked: say what it is".into()));
+            }
             if let Some(constraint) = &q.constraint {
                 let holds = expr::eval(constraint, &self.view(value.clone())).is_ok_and(|v| v.truth());
                 if !holds {
@@ -497,6 +535,16 @@ impl<'q> Interview<'q> {
                         .unwrap_or_else(|| format!("the answer does not meet the condition `{constraint}`"));
                     return Err(refuse(message));
                 }
+            }
+        }
+        let other_name = format!("{}_other", q.name);
+        let picks_other = q.kind.choices().is_some_and(|c| c.other) && value.items_contain("other");
+        match other {
+            Some(text) if picks_other => {
+                self.answers.insert(other_name, Value::Text(text.trim().to_string()));
+            }
+            _ => {
+                self.answers.remove(&other_name);
             }
         }
         if empty {

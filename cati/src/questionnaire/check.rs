@@ -55,6 +55,14 @@ impl Scope for At<'_, '_> {
         if self.names.refused.iter().any(|r| r == name) {
             return Ok(Type::Any);
         }
+        // The text of "other, specify" is known as NAME_other, answered with its question.
+        if !self.names.questions.contains_key(name)
+            && let Some(base) = name.strip_suffix("_other")
+            && let Some(&(_, question)) = self.names.questions.get(base)
+            && question.kind.choices().is_some_and(|c| c.other)
+        {
+            return self.reference(base).map(|_| Type::Text);
+        }
         let Some(&(position, question)) = self.names.questions.get(name) else {
             return Err(format!(
                 "unknown name ${{{name}}}: no question or sample field is called so"

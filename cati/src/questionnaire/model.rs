@@ -155,6 +155,9 @@ pub struct Group {
     pub relevant: Option<Expr>,
     /// Whether its items are asked in an order shuffled per interview.
     pub shuffle: bool,
+    /// Whether it takes turns going first with the groups marked so beside it (block
+    /// rotation: interview `seed` starts at block `seed mod n`).
+    pub rotate: bool,
     /// For a repeat (XLSForm's `begin repeat`): asked once per member of a list, as many
     /// times as `count` says, or for as long as the respondent adds one.
     pub repeat: Option<Repeat>,

@@ -77,6 +77,8 @@ struct RawGroup {
     relevant: Option<String>,
     #[serde(default)]
     shuffle: bool,
+    #[serde(default)]
+    rotate: bool,
 }
 
 #[derive(Deserialize)]
@@ -433,6 +435,7 @@ pub fn read(file: &str, source: &str) -> Result<Questionnaire, Vec<LoadError>> {
             label: g.label.as_ref().map(|l| reader.text(l)),
             relevant,
             shuffle: g.shuffle,
+            rotate: g.rotate,
             repeat: None,
             items: Vec::new(),
             at,

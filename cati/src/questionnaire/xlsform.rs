@@ -418,6 +418,7 @@ pub fn read_bytes(file: &str, bytes: &[u8]) -> Result<Read, Vec<LoadError>> {
                         label: import.text(&survey, row, "label"),
                         relevant,
                         shuffle,
+                        rotate: false,
                         repeat: count,
                         items: Vec::new(),
                         at,
