@@ -63,6 +63,24 @@ fn step(interview: &mut Interview<'_>, answers: &BTreeMap<String, Value>) -> boo
     interview.state() == &State::Asking
 }
 
+/// One step with its store write, timed into `into`; whether the interview goes on.
+async fn stored_step(
+    db: &Db,
+    id: i64,
+    interview: &mut Interview<'_>,
+    answers: &BTreeMap<String, Value>,
+    into: &mut Histogram<u64>,
+) -> bool {
+    let started = Instant::now();
+    let before = interview.saved();
+    let more = step(interview, answers);
+    store::save(db, id, &before, interview, Utc::now())
+        .await
+        .expect("storing the step");
+    into.record(started.elapsed().as_nanos() as u64).expect("in bounds");
+    more
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds")
 }
@@ -115,18 +133,7 @@ fn main() {
             let id = store::start(&db, version, Party::default(), &interview, Utc::now())
                 .await
                 .expect("storing the interview");
-            loop {
-                let started = Instant::now();
-                let before = interview.saved();
-                let more = step(&mut interview, &answers);
-                store::save(&db, id, &before, &interview, Utc::now())
-                    .await
-                    .expect("storing the step");
-                stored.record(started.elapsed().as_nanos() as u64).expect("in bounds");
-                if !more {
-                    break;
-                }
-            }
+            while stored_step(&db, id, &mut interview, &answers, &mut stored).await {}
         }
     });
 
@@ -147,15 +154,8 @@ fn main() {
                 let mut own = histogram();
                 let mut steps = 0;
                 loop {
-                    let started = Instant::now();
-                    let before = interview.saved();
-                    let more = step(&mut interview, &answers);
-                    store::save(&db, id, &before, &interview, Utc::now())
-                        .await
-                        .expect("storing the step");
-                    own.record(started.elapsed().as_nanos() as u64).expect("in bounds");
                     steps += 1;
-                    if !more {
+                    if !stored_step(&db, id, &mut interview, &answers, &mut own).await {
                         break;
                     }
                     // An interviewer reads and listens between answers; the benchmark does not

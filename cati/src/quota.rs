@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::expr::{self, Value, Values};
-use crate::questionnaire::{Questionnaire, Quota, QuotaAction};
+use crate::interview::View;
+use crate::questionnaire::{Questionnaire, Quota, QuotaAction, QuotaCell};
 
 /// A cell's place: its quota's name and its own key (e.g. `north/f/18-34`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -51,25 +52,6 @@ pub struct CellProgress {
     pub count: Count,
     /// Whether it takes no more interviews.
     pub full: bool,
-}
-
-struct Fields<'a> {
-    answers: &'a BTreeMap<String, Value>,
-    sample: &'a BTreeMap<String, Value>,
-    today: NaiveDate,
-}
-
-impl Values for Fields<'_> {
-    fn value(&self, name: &str) -> Value {
-        self.answers
-            .get(name)
-            .or_else(|| self.sample.get(name))
-            .cloned()
-            .unwrap_or(Value::Empty)
-    }
-    fn today(&self) -> NaiveDate {
-        self.today
-    }
 }
 
 /// The quotas of one questionnaire and their counts.
@@ -136,7 +118,7 @@ impl QuotaBook {
         sample: &BTreeMap<String, Value>,
         today: NaiveDate,
     ) -> Vec<CellId> {
-        let values = Fields { answers, sample, today };
+        let values = View::of(answers, sample, today);
         let mut out = Vec::new();
         for quota in &self.quotas {
             for cell in &quota.cells {
@@ -162,40 +144,27 @@ impl QuotaBook {
         today: NaiveDate,
         answered: bool,
     ) -> Option<CellId> {
-        let values = Fields { answers, sample, today };
-        for quota in &self.quotas {
-            if quota.action == QuotaAction::AfterQuestion && !answered {
-                continue;
-            }
-            for cell in &quota.cells {
-                let id = CellId {
-                    quota: quota.name.clone(),
-                    cell: cell.key.clone(),
-                };
-                if self.is_full(quota, &id, cell.target) && expr::eval(&cell.when, &values).is_ok_and(|v| v.truth()) {
-                    return Some(id);
-                }
-            }
-        }
-        None
+        let values = View::of(answers, sample, today);
+        self.first_full(&values, |quota, _| answered || quota.action == QuotaAction::AtOnce)
     }
 
     /// For the dialer: the full cell a record's sample fields alone put it in, if any (cells
     /// that need answers are decided in the interview).
     pub fn closed_for_sample(&self, sample: &BTreeMap<String, Value>, today: NaiveDate) -> Option<CellId> {
         let none = BTreeMap::new();
-        let values = Fields {
-            answers: &none,
-            sample,
-            today,
-        };
+        let values = View::of(&none, sample, today);
+        self.first_full(&values, |_, cell| cell.sample_only)
+    }
+
+    /// The first full cell, among those `considered`, that `values` put an interview in.
+    fn first_full(&self, values: &dyn Values, considered: impl Fn(&Quota, &QuotaCell) -> bool) -> Option<CellId> {
         for quota in &self.quotas {
-            for cell in quota.cells.iter().filter(|c| c.sample_only) {
+            for cell in quota.cells.iter().filter(|c| considered(quota, c)) {
                 let id = CellId {
                     quota: quota.name.clone(),
                     cell: cell.key.clone(),
                 };
-                if self.is_full(quota, &id, cell.target) && expr::eval(&cell.when, &values).is_ok_and(|v| v.truth()) {
+                if self.is_full(quota, &id, cell.target) && expr::eval(&cell.when, values).is_ok_and(|v| v.truth()) {
                     return Some(id);
                 }
             }

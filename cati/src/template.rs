@@ -35,9 +35,8 @@ pub fn piped(text: &str) -> Vec<&str> {
     out
 }
 
-/// A text with `${name}` written as minijinja (`{{ vars["name"] }}`: names may hold `-` and
-/// `.`, which a template name may not).
-fn to_jinja(text: &str) -> String {
+/// The text with each `${name}` replaced by `replace(name)`.
+fn substitute(text: &str, replace: impl Fn(&str) -> String) -> String {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -45,7 +44,7 @@ fn to_jinja(text: &str) -> String {
         let after = &rest[start + 2..];
         match after.find('}') {
             Some(end) => {
-                out.push_str(&format!("{{{{ vars[{:?}] }}}}", after[..end].trim()));
+                out.push_str(&replace(after[..end].trim()));
                 rest = &after[end + 1..];
             }
             None => {
@@ -56,6 +55,12 @@ fn to_jinja(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A text with `${name}` written as minijinja (`{{ vars["name"] }}`: names may hold `-` and
+/// `.`, which a template name may not).
+fn to_jinja(text: &str) -> String {
+    substitute(text, |name| format!("{{{{ vars[{name:?}] }}}}"))
 }
 
 /// Every name a text uses (piped and template variables), or why it is not a valid template.
@@ -82,24 +87,7 @@ pub fn names(text: &str) -> Result<Vec<String>, String> {
 /// `all` gives every value by name, for templates (computed only when the text is one).
 pub fn render(text: &str, values: &dyn Fn(&str) -> Value, all: &dyn Fn() -> BTreeMap<String, Value>) -> String {
     if !is_template(text) {
-        let mut out = String::new();
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            match after.find('}') {
-                Some(end) => {
-                    out.push_str(&values(after[..end].trim()).text());
-                    rest = &after[end + 1..];
-                }
-                None => {
-                    out.push_str(&rest[start..]);
-                    rest = "";
-                }
-            }
-        }
-        out.push_str(rest);
-        return out;
+        return substitute(text, |name| values(name).text());
     }
     let vars: serde_json::Map<String, serde_json::Value> = all()
         .iter()

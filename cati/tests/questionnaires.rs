@@ -319,6 +319,13 @@ fn workbook(dir: &Path, sheets: &[(&str, &[&[&str]])]) -> std::path::PathBuf {
     path
 }
 
+const CHOICES: &[&[&str]] = &[
+    &["list_name", "name", "label::English (en)"],
+    &["yes_no", "yes", "Yes"],
+    &["yes_no", "no", "No"],
+];
+const SETTINGS: &[&[&str]] = &[&["form_id", "default_language"], &["t", "English (en)"]];
+
 #[test]
 fn xlsform_mistakes_are_refused_by_sheet_row_and_column() {
     let dir = tempfile::tempdir().unwrap();
@@ -355,15 +362,8 @@ fn xlsform_mistakes_are_refused_by_sheet_row_and_column() {
                     &["end repeat", "", "", "", "", "", ""],
                 ],
             ),
-            (
-                "choices",
-                &[
-                    &["list_name", "name", "label::English (en)"],
-                    &["yes_no", "yes", "Yes"],
-                    &["yes_no", "no", "No"],
-                ],
-            ),
-            ("settings", &[&["form_id", "default_language"], &["t", "English (en)"]]),
+            ("choices", CHOICES),
+            ("settings", SETTINGS),
         ],
     );
     let errors = questionnaire::load(&path).unwrap_err();
@@ -409,15 +409,8 @@ fn xlsform_mistakes_are_refused_by_sheet_row_and_column() {
                     &["note", "", "You are at ${where}", "", "", "", ""],
                 ],
             ),
-            (
-                "choices",
-                &[
-                    &["list_name", "name", "label::English (en)"],
-                    &["yes_no", "yes", "Yes"],
-                    &["yes_no", "no", "No"],
-                ],
-            ),
-            ("settings", &[&["form_id", "default_language"], &["t", "English (en)"]]),
+            ("choices", CHOICES),
+            ("settings", SETTINGS),
         ],
     );
     let errors = questionnaire::load(&path).unwrap_err();

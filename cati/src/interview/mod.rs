@@ -123,12 +123,30 @@ pub struct Interview<'q> {
     state: State,
 }
 
-struct View<'a> {
+/// The values an expression sees in an interview: answers first, then sample fields.
+pub(crate) struct View<'a> {
     answers: &'a BTreeMap<String, Value>,
     sample: &'a BTreeMap<String, Value>,
     current: Value,
     choice: Option<&'a Choice>,
     today: NaiveDate,
+}
+
+impl<'a> View<'a> {
+    /// The answers and sample fields of an interview on `today`, outside any question.
+    pub(crate) fn of(
+        answers: &'a BTreeMap<String, Value>,
+        sample: &'a BTreeMap<String, Value>,
+        today: NaiveDate,
+    ) -> Self {
+        View {
+            answers,
+            sample,
+            current: Value::Empty,
+            choice: None,
+            today,
+        }
+    }
 }
 
 impl Values for View<'_> {

@@ -228,22 +228,9 @@ pub struct Read {
     pub refused: Vec<String>,
 }
 
-/// Reads the XLSForm workbook at `path`: the model and the rows it refused, or the problems
-/// that keep it from being read at all (no survey sheet, a group never closed...).
-pub fn read(path: &Path) -> Result<Read, Vec<LoadError>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![LoadError {
-            at: Location {
-                file: path.display().to_string(),
-                ..Location::default()
-            },
-            message: format!("cannot read the file: {e}"),
-        }]
-    })?;
-    read_bytes(&path.display().to_string(), &bytes)
-}
-
-/// As [`read`], for a workbook's bytes (an upload, a published version) named `file`.
+/// Reads an XLSForm workbook's bytes (a file, an upload, a published version) named `file`:
+/// the model and the rows it refused, or the problems that keep it from being read at all (no
+/// survey sheet, a group never closed...).
 pub fn read_bytes(file: &str, bytes: &[u8]) -> Result<Read, Vec<LoadError>> {
     let path = Path::new(file);
     let file = file.to_string();
