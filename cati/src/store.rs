@@ -443,3 +443,54 @@ pub async fn campaign_counts(db: &Db, campaign: i64) -> Result<crate::aapor::Cou
     }
     Ok(counts)
 }
+
+/// A campaign's quota book, counted from its stored interviews (the facts, so the counts
+/// cannot drift from them): completes, and interviews in progress, in the cells their answers
+/// and sample fields put them in.
+pub async fn quota_book(
+    db: &Db,
+    campaign: i64,
+    questionnaire: &Questionnaire,
+) -> Result<crate::quota::QuotaBook, StoreError> {
+    let mut book = crate::quota::QuotaBook::new(questionnaire);
+    if questionnaire.quotas.is_empty() {
+        return Ok(book);
+    }
+    let interviews: Vec<(i64, String, Json<serde_json::Value>, NaiveDate)> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT i.id, i.state, i.sample, i.interview_date FROM interviews i JOIN records r ON r.id = i.record_id
+             WHERE r.campaign_id = $1 AND i.state IN ('complete', 'asking', 'suspended') ORDER BY i.id",
+        )
+        .bind(campaign)
+        .fetch_all(pool)
+        .await?
+    });
+    let answers: Vec<(i64, String, Json<serde_json::Value>)> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT a.interview_id, a.question, a.value FROM interview_answers a
+             JOIN interviews i ON i.id = a.interview_id JOIN records r ON r.id = i.record_id
+             WHERE r.campaign_id = $1 AND a.set_aside = FALSE AND i.state IN ('complete', 'asking', 'suspended')",
+        )
+        .bind(campaign)
+        .fetch_all(pool)
+        .await?
+    });
+    let mut by_interview: std::collections::HashMap<i64, BTreeMap<String, Value>> = Default::default();
+    for (interview, question, value) in answers {
+        by_interview
+            .entry(interview)
+            .or_default()
+            .insert(question, Value::from_json(&value.0));
+    }
+    for (id, state, sample, today) in interviews {
+        let answers = by_interview.remove(&id).unwrap_or_default();
+        let cells = book.cells_of(&answers, &crate::quota::sample_values(&sample.0), today);
+        if state == "complete" {
+            book.started(&cells);
+            book.completed(&cells);
+        } else {
+            book.started(&cells);
+        }
+    }
+    Ok(book)
+}

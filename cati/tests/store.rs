@@ -265,3 +265,91 @@ mod lookups {
         );
     }
 }
+
+#[tokio::test]
+async fn quota_counts_come_from_the_stored_interviews() {
+    use paceline_cati::quota::{CellId, Count};
+    use paceline_dialer::campaign::store as campaigns;
+    use paceline_dialer::campaign::{CampaignConfig, CampaignKind};
+    use paceline_dialer::with_db;
+
+    let test = TestDb::new().await;
+    let db = &test.db;
+    let config = CampaignConfig::from_toml("caller_id = \"+12125550100\"\n[[fields]]\nname = \"id\"\ntype = \"text\"\nkey = true\n[[fields]]\nname = \"region\"\ntype = \"text\"\n").unwrap();
+    let campaign = campaigns::create(db, "Poll", CampaignKind::Survey, &config, now())
+        .await
+        .unwrap()
+        .id;
+    let poll =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("../questionnaires/opinion-poll.toml")).unwrap();
+    let version = store::publish(db, "opinion-poll.toml", &poll, now()).await.unwrap().id;
+    let q = store::version(db, version).await.unwrap();
+    let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    // Three respondents in the north, women over 55: two complete, one still answering.
+    for (key, complete) in [("a", true), ("b", true), ("c", false)] {
+        let record: i64 = with_db!(db, |p| {
+            sqlx::query_scalar(
+                "INSERT INTO records (campaign_id, dedupe_key, status, fields, created_at, updated_at)
+                 VALUES ($1, $2, 'new', $3, $4, $4) RETURNING id",
+            )
+            .bind(campaign)
+            .bind(key)
+            .bind(sqlx::types::Json(serde_json::json!({"id": key, "region": "north"})))
+            .bind(now())
+            .fetch_one(p)
+            .await
+            .unwrap()
+        });
+        let sample = BTreeMap::from([("region".to_string(), Value::Text("north".into()))]);
+        let mut iv = Interview::start(&q, sample, "en", today, 1);
+        let party = Party {
+            record: Some(record),
+            interviewer: None,
+        };
+        let id = store::start(db, version, party, &iv, now()).await.unwrap();
+        // The issues block is shuffled: answers go by question.
+        let by_name: BTreeMap<&str, Value> = BTreeMap::from([
+            ("consent", Value::Text("yes".into())),
+            ("age", Value::Number(60.0)),
+            ("gender", Value::Text("f".into())),
+            ("registered", Value::Text("yes".into())),
+            ("likelihood", Value::Number(0.0)),
+            ("top_issues", Value::List(vec!["health".into()])),
+            ("approval", Value::Number(3.0)),
+            ("direction", Value::Text("wrong".into())),
+            ("household", Value::Number(1.0)),
+        ]);
+        let mut steps = 0;
+        while iv.state() == &State::Asking && (complete || steps < 5) {
+            let name = iv.current().unwrap().name;
+            let before = iv.saved();
+            iv.answer(by_name.get(name.as_str()).cloned().unwrap_or(Value::Empty))
+                .unwrap();
+            store::save(db, id, &before, &iv, now()).await.unwrap();
+            steps += 1;
+        }
+        assert_eq!(
+            iv.state() == &State::Complete,
+            complete,
+            "{:?} at {:?}",
+            iv.state(),
+            iv.current().map(|s| s.name)
+        );
+    }
+    let book = store::quota_book(db, campaign, &q).await.unwrap();
+    let cell = |quota: &str, key: &str| {
+        book.count(&CellId {
+            quota: quota.into(),
+            cell: key.into(),
+        })
+    };
+    assert_eq!(
+        cell("rga", "north/f/55+"),
+        Count {
+            completes: 2,
+            in_progress: 1
+        }
+    );
+    assert_eq!(cell("rga", "north/m/55+"), Count::default());
+    assert_eq!(cell("south", "south"), Count::default());
+}
