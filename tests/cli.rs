@@ -248,6 +248,36 @@ async fn a_campaign_from_users_to_sample() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("no user with login 'nobody'"));
+    // Return visits drawn by a date field the records lack: none drawn, each record named.
+    let drawn = json(
+        &run()
+            .args([
+                "return-visit",
+                "draw",
+                "--campaign",
+                "Dues",
+                "--field",
+                "paid_on",
+                "--after-days",
+                "7",
+                "--json",
+            ])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert_eq!(drawn["visits"], serde_json::json!([]));
+    assert_eq!(drawn["without_date"].as_array().unwrap().len(), 2);
+    let listed = run()
+        .args(["return-visit", "list", "--campaign", "Dues", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json(&listed.stdout), serde_json::json!([]));
+    run()
+        .args(["return-visit", "done", "999"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("there is no open return visit 999"));
     run().args(["campaign", "copy", "Dues", "Dues 2027"]).assert().success();
     run()
         .args(["campaign", "list"])

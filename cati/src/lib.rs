@@ -13,6 +13,8 @@
 //! - [`quota`]: quota cells and their counts: which cells an interview is in, which full cell
 //!   ends it, which records the dialer holds back.
 //! - [`template`]: texts with answers piped in (`${name}`, and minijinja templates).
+//! - [`return_visit`]: return-visit lists drawn by rule, assigned with deadlines, overdue
+//!   ones flagged (CATI-10).
 //! - [`store`]: published questionnaire versions and interviews, stored as they are given,
 //!   on the dialer's store (SQLite or PostgreSQL).
 //! - [`questionnaire`]: the questionnaire model, the own TOML format, and the checks made
@@ -29,5 +31,6 @@ pub mod interview;
 pub mod lookups;
 pub mod questionnaire;
 pub mod quota;
+pub mod return_visit;
 pub mod store;
 pub mod template;

@@ -353,3 +353,117 @@ async fn quota_counts_come_from_the_stored_interviews() {
     assert_eq!(cell("rga", "north/m/55+"), Count::default());
     assert_eq!(cell("south", "south"), Count::default());
 }
+
+#[tokio::test]
+async fn return_visits_are_drawn_by_rule_assigned_and_flagged_when_overdue() {
+    use paceline_cati::return_visit::{self, Rule};
+    use paceline_dialer::campaign::store as campaigns;
+    use paceline_dialer::campaign::{CampaignConfig, CampaignKind};
+    use paceline_dialer::users::{self, NewUser, Role};
+    use paceline_dialer::with_db;
+
+    let test = TestDb::new().await;
+    let db = &test.db;
+    let config = CampaignConfig::from_toml(
+        "caller_id = \"+12125550100\"\n[[fields]]\nname = \"id\"\ntype = \"text\"\nkey = true\n",
+    )
+    .unwrap();
+    let campaign = campaigns::create(db, "After delivery", CampaignKind::Survey, &config, now())
+        .await
+        .unwrap()
+        .id;
+    let mut agents = Vec::new();
+    for login in ["ann", "bob"] {
+        let new = NewUser {
+            login: login.into(),
+            display_name: login.into(),
+            password: "correct horse".into(),
+            roles: vec![Role::Agent],
+            teams: vec![],
+            skills: vec![],
+        };
+        agents.push(users::add_user(db, &new, now()).await.unwrap().id);
+    }
+    let mut records = Vec::new();
+    for (key, delivered) in [
+        ("a", "2026-11-20"),
+        ("b", "2026-11-23"),
+        ("c", "2026-11-25"),
+        ("d", "soon"),
+        ("e", "2026-11-21"),
+    ] {
+        let id: i64 = with_db!(db, |p| {
+            sqlx::query_scalar(
+                "INSERT INTO records (campaign_id, dedupe_key, status, fields, created_at, updated_at)
+                 VALUES ($1, $2, 'new', $3, $4, $4) RETURNING id",
+            )
+            .bind(campaign)
+            .bind(key)
+            .bind(sqlx::types::Json(
+                serde_json::json!({"id": key, "delivered_on": delivered}),
+            ))
+            .bind(now())
+            .fetch_one(p)
+            .await
+            .unwrap()
+        });
+        records.push(id);
+    }
+    let rule = Rule {
+        field: "delivered_on".into(),
+        after_days: 7,
+        deadline_days: 2,
+    };
+    let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+    let drawn = return_visit::draw(db, campaign, &rule, &agents, today).await.unwrap();
+    // Delivered on or before the 23rd: a, b, e; in turn to Ann and Bob; d has no date.
+    let got: Vec<(i64, Option<i64>)> = drawn.visits.iter().map(|v| (v.record, v.agent)).collect();
+    assert_eq!(
+        got,
+        [
+            (records[0], Some(agents[0])),
+            (records[1], Some(agents[1])),
+            (records[4], Some(agents[0]))
+        ]
+    );
+    assert_eq!(drawn.without_date, [(records[3], "\"soon\"".to_string())]);
+    assert!(
+        drawn
+            .visits
+            .iter()
+            .all(|v| v.due_by == NaiveDate::from_ymd_opt(2026, 12, 2).unwrap())
+    );
+    let assigned: Option<i64> = with_db!(db, |p| {
+        sqlx::query_scalar("SELECT assigned_agent_id FROM records WHERE id = $1")
+            .bind(records[1])
+            .fetch_one(p)
+            .await
+            .unwrap()
+    });
+    assert_eq!(assigned, Some(agents[1]), "the record goes to its interviewer");
+    // Drawn once: the next day's draw adds only what has come due since (c, on the 2nd).
+    assert!(
+        return_visit::draw(db, campaign, &rule, &agents, today)
+            .await
+            .unwrap()
+            .visits
+            .is_empty()
+    );
+    let later = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap();
+    let next = return_visit::draw(db, campaign, &rule, &agents, later).await.unwrap();
+    assert_eq!(next.visits.iter().map(|v| v.record).collect::<Vec<_>>(), [records[2]]);
+    // On the 3rd, the first three are overdue; one done is not.
+    assert!(return_visit::done(db, drawn.visits[0].id, now()).await.unwrap());
+    assert!(!return_visit::done(db, drawn.visits[0].id, now()).await.unwrap());
+    let open = return_visit::list(db, campaign, None, true, later).await.unwrap();
+    let flags: Vec<(i64, bool)> = open.iter().map(|v| (v.record, v.overdue)).collect();
+    assert_eq!(flags, [(records[1], true), (records[4], true), (records[2], false)]);
+    let anns = return_visit::list(db, campaign, Some(agents[0]), false, later)
+        .await
+        .unwrap();
+    assert_eq!(anns.len(), 3, "Ann's: a (done), e, and c");
+    assert!(matches!(
+        return_visit::draw(db, campaign, &rule, &[], today).await,
+        Err(return_visit::ReturnVisitError::NoAgents)
+    ));
+}

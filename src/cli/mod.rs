@@ -6,6 +6,7 @@ mod demo;
 mod dnc;
 mod interviewer;
 mod questionnaire;
+mod return_visit;
 mod sample;
 mod simulate;
 mod team;
@@ -57,6 +58,9 @@ enum Command {
     /// Interviewer look-ups: calls, a record's answers, the leaderboard.
     #[command(subcommand)]
     Interviewer(interviewer::InterviewerCommand),
+    /// Return-visit lists: draw by rule, list with overdue flags, mark done.
+    #[command(subcommand)]
+    ReturnVisit(return_visit::ReturnVisitCommand),
     /// Questionnaire files: check one (needs no store).
     #[command(subcommand)]
     Questionnaire(questionnaire::QuestionnaireCommand),
@@ -106,6 +110,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Sample(command) => sample::run(&ctx, command).await,
         Command::Dnc(command) => dnc::run(&ctx, command).await,
         Command::Interviewer(command) => interviewer::run(&ctx, command).await,
+        Command::ReturnVisit(command) => return_visit::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
         Command::Aapor(aapor) => aapor::run(aapor, Some(&ctx.db)).await,
         Command::Simulate(_) | Command::Questionnaire(_) => {
