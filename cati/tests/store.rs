@@ -30,6 +30,37 @@ fn sample() -> BTreeMap<String, Value> {
     ])
 }
 
+/// A user with the agent role.
+async fn agent(db: &paceline_dialer::Db, login: &str) -> i64 {
+    use paceline_dialer::users::{self, NewUser, Role};
+    let new = NewUser {
+        login: login.into(),
+        display_name: login.into(),
+        password: "correct horse".into(),
+        roles: vec![Role::Agent],
+        teams: vec![],
+        skills: vec![],
+    };
+    users::add_user(db, &new, now()).await.unwrap().id
+}
+
+/// A campaign's record with these fields.
+async fn record(db: &paceline_dialer::Db, campaign: i64, key: &str, fields: serde_json::Value) -> i64 {
+    paceline_dialer::with_db!(db, |p| {
+        sqlx::query_scalar(
+            "INSERT INTO records (campaign_id, dedupe_key, status, fields, created_at, updated_at)
+             VALUES ($1, $2, 'new', $3, $4, $4) RETURNING id",
+        )
+        .bind(campaign)
+        .bind(key)
+        .bind(sqlx::types::Json(fields))
+        .bind(now())
+        .fetch_one(p)
+        .await
+        .unwrap()
+    })
+}
+
 #[tokio::test]
 async fn versions_are_published_once_and_never_change() {
     let test = TestDb::new().await;
@@ -133,24 +164,11 @@ mod lookups {
     use paceline_cati::lookups;
     use paceline_dialer::campaign::store as campaigns;
     use paceline_dialer::campaign::{CampaignConfig, CampaignKind};
-    use paceline_dialer::users::{self, NewUser, Role};
     use paceline_dialer::with_db;
 
     use super::*;
 
     const CONFIG: &str = "caller_id = \"+12125550100\"\n[[fields]]\nname = \"id\"\ntype = \"text\"\nkey = true\n[[fields]]\nname = \"phone\"\ntype = \"phone\"\n";
-
-    async fn agent(db: &paceline_dialer::Db, login: &str) -> i64 {
-        let new = NewUser {
-            login: login.into(),
-            display_name: login.into(),
-            password: "correct horse".into(),
-            roles: vec![Role::Agent],
-            teams: vec![],
-            skills: vec![],
-        };
-        users::add_user(db, &new, now()).await.unwrap().id
-    }
 
     #[tokio::test]
     async fn an_interviewers_calls_a_records_answers_and_the_leaderboard() {
@@ -161,19 +179,8 @@ mod lookups {
             .await
             .unwrap()
             .id;
-        let (ann, bob) = (agent(db, "ann").await, agent(db, "bob").await);
-        let record: i64 = with_db!(db, |p| {
-            sqlx::query_scalar(
-                "INSERT INTO records (campaign_id, dedupe_key, status, fields, created_at, updated_at)
-                 VALUES ($1, 'r1', 'new', $2, $3, $3) RETURNING id",
-            )
-            .bind(campaign)
-            .bind(sqlx::types::Json(serde_json::json!({"id": "r1"})))
-            .bind(now())
-            .fetch_one(p)
-            .await
-            .unwrap()
-        });
+        let (ann, bob) = (super::agent(db, "ann").await, super::agent(db, "bob").await);
+        let record = super::record(db, campaign, "r1", serde_json::json!({"id": "r1"})).await;
         // Ann took two calls and Bob one; Ann was logged in 09:00-11:00, Bob 09:30-10:00.
         for (agent, minutes, outcome) in [(ann, 0, "human"), (ann, 30, "human"), (bob, 45, "busy")] {
             with_db!(db, |p| {
@@ -271,7 +278,6 @@ async fn quota_counts_come_from_the_stored_interviews() {
     use paceline_cati::quota::{CellId, Count};
     use paceline_dialer::campaign::store as campaigns;
     use paceline_dialer::campaign::{CampaignConfig, CampaignKind};
-    use paceline_dialer::with_db;
 
     let test = TestDb::new().await;
     let db = &test.db;
@@ -287,19 +293,7 @@ async fn quota_counts_come_from_the_stored_interviews() {
     let today = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
     // Three respondents in the north, women over 55: two complete, one still answering.
     for (key, complete) in [("a", true), ("b", true), ("c", false)] {
-        let record: i64 = with_db!(db, |p| {
-            sqlx::query_scalar(
-                "INSERT INTO records (campaign_id, dedupe_key, status, fields, created_at, updated_at)
-                 VALUES ($1, $2, 'new', $3, $4, $4) RETURNING id",
-            )
-            .bind(campaign)
-            .bind(key)
-            .bind(sqlx::types::Json(serde_json::json!({"id": key, "region": "north"})))
-            .bind(now())
-            .fetch_one(p)
-            .await
-            .unwrap()
-        });
+        let record = record(db, campaign, key, serde_json::json!({"id": key, "region": "north"})).await;
         let sample = BTreeMap::from([("region".to_string(), Value::Text("north".into()))]);
         let mut iv = Interview::start(&q, sample, "en", today, 1);
         let party = Party {
@@ -359,7 +353,6 @@ async fn return_visits_are_drawn_by_rule_assigned_and_flagged_when_overdue() {
     use paceline_cati::return_visit::{self, Rule};
     use paceline_dialer::campaign::store as campaigns;
     use paceline_dialer::campaign::{CampaignConfig, CampaignKind};
-    use paceline_dialer::users::{self, NewUser, Role};
     use paceline_dialer::with_db;
 
     let test = TestDb::new().await;
@@ -372,18 +365,7 @@ async fn return_visits_are_drawn_by_rule_assigned_and_flagged_when_overdue() {
         .await
         .unwrap()
         .id;
-    let mut agents = Vec::new();
-    for login in ["ann", "bob"] {
-        let new = NewUser {
-            login: login.into(),
-            display_name: login.into(),
-            password: "correct horse".into(),
-            roles: vec![Role::Agent],
-            teams: vec![],
-            skills: vec![],
-        };
-        agents.push(users::add_user(db, &new, now()).await.unwrap().id);
-    }
+    let agents = vec![agent(db, "ann").await, agent(db, "bob").await];
     let mut records = Vec::new();
     for (key, delivered) in [
         ("a", "2026-11-20"),
@@ -392,21 +374,13 @@ async fn return_visits_are_drawn_by_rule_assigned_and_flagged_when_overdue() {
         ("d", "soon"),
         ("e", "2026-11-21"),
     ] {
-        let id: i64 = with_db!(db, |p| {
-            sqlx::query_scalar(
-                "INSERT INTO records (campaign_id, dedupe_key, status, fields, created_at, updated_at)
-                 VALUES ($1, $2, 'new', $3, $4, $4) RETURNING id",
-            )
-            .bind(campaign)
-            .bind(key)
-            .bind(sqlx::types::Json(
-                serde_json::json!({"id": key, "delivered_on": delivered}),
-            ))
-            .bind(now())
-            .fetch_one(p)
-            .await
-            .unwrap()
-        });
+        let id = record(
+            db,
+            campaign,
+            key,
+            serde_json::json!({"id": key, "delivered_on": delivered}),
+        )
+        .await;
         records.push(id);
     }
     let rule = Rule {
