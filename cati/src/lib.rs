@@ -10,6 +10,7 @@
 //!   validation, piping, reproducible shuffles, back and jump, suspend and resume.
 //! - [`lookups`]: what interviewers and supervisors look up: call records, a record's
 //!   answers, the leaderboard (completes per hour logged in).
+//! - [`outcome`]: the disposition an interview's ending gives its record.
 //! - [`quota`]: quota cells and their counts: which cells an interview is in, which full cell
 //!   ends it, which records the dialer holds back.
 //! - [`template`]: texts with answers piped in (`${name}`, and minijinja templates).
@@ -29,6 +30,7 @@ pub mod callback;
 pub mod expr;
 pub mod interview;
 pub mod lookups;
+pub mod outcome;
 pub mod questionnaire;
 pub mod quota;
 pub mod return_visit;
