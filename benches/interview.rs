@@ -9,6 +9,9 @@
 //! 3. `PACELINE_BENCH_INTERVIEWS` (default 1,000) interviews in parallel on one SQLite file,
 //!    each step stored: steps per second and the p99 of a step.
 //!
+//! With `PACELINE_TEST_DATABASE_URL` (the tests' PostgreSQL server), measurement 2 runs on a
+//! fresh database there too.
+//!
 //! `PACELINE_BENCH_RUNS` (default 200) interviews for measurements 1 and 2.
 
 use std::collections::BTreeMap;
@@ -81,6 +84,25 @@ async fn stored_step(
     more
 }
 
+/// `runs` interviews one after another on `db`, every step stored; each step's time.
+async fn stored_runs(
+    db: &Db,
+    version: i64,
+    q: &Questionnaire,
+    answers: &BTreeMap<String, Value>,
+    runs: usize,
+) -> Histogram<u64> {
+    let mut stored = histogram();
+    for seed in 0..runs as u64 {
+        let mut interview = Interview::start(q, BTreeMap::new(), "English (en)", today(), seed);
+        let id = store::start(db, version, Party::default(), &interview, Utc::now())
+            .await
+            .expect("storing the interview");
+        while stored_step(db, id, &mut interview, answers, &mut stored).await {}
+    }
+    stored
+}
+
 fn histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("histogram bounds")
 }
@@ -125,17 +147,22 @@ fn main() {
         }
     }
 
-    // 2. With the store write, one interview at a time.
-    let mut stored = histogram();
-    runtime.block_on(async {
-        for seed in 0..runs as u64 {
-            let mut interview = Interview::start(&q, BTreeMap::new(), "English (en)", today(), seed);
-            let id = store::start(&db, version, Party::default(), &interview, Utc::now())
+    // 2. With the store write, one interview at a time; on PostgreSQL too when the tests'
+    // server is named.
+    let stored = runtime.block_on(stored_runs(&db, version, &q, &answers, runs));
+    let on_postgres = match std::env::var(paceline_dialer::store::testing::TEST_DATABASE_URL) {
+        Ok(_) => runtime.block_on(async {
+            let test = paceline_dialer::store::testing::TestDb::new().await;
+            let version = store::publish(&test.db, "health-survey.xlsx", &source, Utc::now())
                 .await
-                .expect("storing the interview");
-            while stored_step(&db, id, &mut interview, &answers, &mut stored).await {}
-        }
-    });
+                .expect("publishing the form")
+                .id;
+            let h = stored_runs(&test.db, version, &q, &answers, runs).await;
+            test.db.close().await;
+            Some(h)
+        }),
+        Err(_) => None,
+    };
 
     // 3. Many interviews at once on the same store.
     let shared = Arc::new(Mutex::new(histogram()));
@@ -182,10 +209,14 @@ fn main() {
     println!();
     println!("| measurement | steps | p50 µs | p99 µs | max µs |");
     println!("|---|---|---|---|---|");
-    for (name, h) in [
+    let mut rows = vec![
         ("step without the store", &alone),
         ("step with the store write (SQLite file)", &stored),
-    ] {
+    ];
+    if let Some(h) = &on_postgres {
+        rows.push(("step with the store write (PostgreSQL)", h));
+    }
+    for (name, h) in rows {
         println!(
             "| {name} | {} | {:.1} | {:.1} | {:.1} |",
             h.len(),
