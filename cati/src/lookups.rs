@@ -106,6 +106,9 @@ pub struct RecordInterview {
     pub set_aside: BTreeMap<String, serde_json::Value>,
 }
 
+/// Answers by question, as stored.
+type Answers = BTreeMap<String, serde_json::Value>;
+
 type InterviewHead = (i64, String, String, String, Option<i64>, DateTime<Utc>);
 
 /// A record's interviews, oldest first, with their answers.
@@ -120,24 +123,28 @@ pub async fn record_answers(db: &Db, record: i64) -> Result<Vec<RecordInterview>
         .fetch_all(pool)
         .await?
     });
+    // Every answer of the record's interviews in one query.
+    let rows: Vec<(i64, String, Json<serde_json::Value>, bool)> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT a.interview_id, a.question, a.value, a.set_aside FROM interview_answers a
+             JOIN interviews i ON i.id = a.interview_id WHERE i.record_id = $1",
+        )
+        .bind(record)
+        .fetch_all(pool)
+        .await?
+    });
+    let mut answers_of: HashMap<i64, (Answers, Answers)> = HashMap::new();
+    for (interview, question, value, aside) in rows {
+        let (answers, set_aside) = answers_of.entry(interview).or_default();
+        if aside {
+            set_aside.insert(question, value.0);
+        } else {
+            answers.insert(question, value.0);
+        }
+    }
     let mut out = Vec::new();
     for (interview, questionnaire, version, state, interviewer, started_at) in heads {
-        let rows: Vec<(String, Json<serde_json::Value>, bool)> = with_db!(db, |pool| {
-            sqlx::query_as(
-                "SELECT question, value, set_aside FROM interview_answers WHERE interview_id = $1 ORDER BY question",
-            )
-            .bind(interview)
-            .fetch_all(pool)
-            .await?
-        });
-        let (mut answers, mut set_aside) = (BTreeMap::new(), BTreeMap::new());
-        for (question, value, aside) in rows {
-            if aside {
-                set_aside.insert(question, value.0);
-            } else {
-                answers.insert(question, value.0);
-            }
-        }
+        let (answers, set_aside) = answers_of.remove(&interview).unwrap_or_default();
         out.push(RecordInterview {
             interview,
             questionnaire,

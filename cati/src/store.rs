@@ -354,18 +354,14 @@ pub async fn load(db: &Db, id: InterviewId) -> Result<Stored, StoreError> {
     });
     let unreadable = |why: String| StoreError::Unreadable { id, why };
     let questionnaire = self::version(db, version).await?;
-    let question_of = |name: &str| questionnaire.questions().into_iter().find(|q| q.name == name);
     let mut saved = Saved {
         sample: serde_json::from_value::<BTreeMap<String, serde_json::Value>>(sample.0)
             .map_err(|e| unreadable(format!("its sample: {e}")))?
             .into_iter()
             .map(|(k, v)| {
-                let value = match (questionnaire.sample_fields.get(&k), &v) {
-                    (Some(questionnaire::FieldType::Date), serde_json::Value::String(s)) => {
-                        s.parse().map(Value::Date).unwrap_or_else(|_| Value::from_json(&v))
-                    }
-                    _ => Value::from_json(&v),
-                };
+                let value = questionnaire
+                    .sample_value(&k, &v)
+                    .unwrap_or_else(|_| Value::from_json(&v));
                 (k, value)
             })
             .collect(),
@@ -381,16 +377,10 @@ pub async fn load(db: &Db, id: InterviewId) -> Result<Stored, StoreError> {
     for (question, value, set_aside) in answers {
         // Answers come back typed by their question (a date as a date); computed values as
         // their JSON says.
-        let typed = match question_of(&question) {
-            Some(q) if q.kind.choices().is_some() || !matches!(value.0, serde_json::Value::Array(_)) => {
-                crate::interview::parse_answer(q, &value.0).unwrap_or_else(|_| Value::from_json(&value.0))
-            }
-            _ => Value::from_json(&value.0),
-        };
-        let typed = match (question_of(&question).map(|q| &q.kind), &typed) {
-            (Some(questionnaire::Kind::Date), Value::Text(s)) => s.parse().map(Value::Date).unwrap_or(typed),
-            _ => typed,
-        };
+        let typed = questionnaire
+            .question(&question)
+            .and_then(|q| crate::interview::parse_answer(q, &value.0).ok())
+            .unwrap_or_else(|| Value::from_json(&value.0));
         if set_aside {
             saved.set_aside.insert(question, typed);
         } else {
@@ -486,6 +476,8 @@ pub async fn quota_book(
         let answers = by_interview.remove(&id).unwrap_or_default();
         let cells = book.cells_of(&answers, &crate::quota::sample_values(&sample.0), today);
         if state == "complete" {
+            // Started, then completed: `completed` takes one off the in-progress count, which
+            // must be this interview's, not one of another counted before it.
             book.started(&cells);
             book.completed(&cells);
         } else {

@@ -453,7 +453,7 @@ fn the_shipped_xlsform_loads_and_filters_districts_by_region() {
             assert_eq!(offered, ["n1", "n2"], "the north's districts only");
             assert!(iv.answer(Value::Text("s1".into())).is_err());
         }
-        let question = q.questions().into_iter().find(|x| x.name == shown.name).unwrap();
+        let question = q.question(&shown.name).unwrap();
         let value = match answers.get(&shown.name) {
             Some(json) => paceline_cati::interview::parse_answer(question, json).unwrap(),
             None => Value::Empty,

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use paceline_cati::expr::Value;
 use paceline_cati::interview::{Interview, Refused, State, parse_answer};
-use paceline_cati::questionnaire::{self, FieldType, LoadError, Questionnaire, Summary};
+use paceline_cati::questionnaire::{self, LoadError, Questionnaire, Summary};
 use paceline_cati::quota::{CellId, Count, QuotaBook};
 use serde::Serialize;
 
@@ -86,26 +86,14 @@ fn sample_values(
     path: &std::path::Path,
     map: serde_json::Map<String, serde_json::Value>,
 ) -> anyhow::Result<BTreeMap<String, Value>> {
-    let mut out = BTreeMap::new();
-    for (name, json) in map {
-        let value = match (q.sample_fields.get(&name), &json) {
-            (_, serde_json::Value::Null) => Value::Empty,
-            (Some(FieldType::Number), serde_json::Value::Number(n)) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
-            (Some(FieldType::Date), serde_json::Value::String(s)) => {
-                Value::Date(s.parse().map_err(|_| {
-                    anyhow::anyhow!("{}: {name} is '{s}', not a date written YYYY-MM-DD", path.display())
-                })?)
-            }
-            (Some(FieldType::Number | FieldType::Date), other) => {
-                anyhow::bail!("{}: {name} is {other}, which does not fit its type", path.display())
-            }
-            (_, serde_json::Value::String(s)) => Value::Text(s.clone()),
-            (_, serde_json::Value::Number(n)) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
-            (_, other) => Value::Text(other.to_string()),
-        };
-        out.insert(name, value);
-    }
-    Ok(out)
+    map.iter()
+        .map(|(name, json)| {
+            let value = q
+                .sample_value(name, json)
+                .map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
+            Ok((name.clone(), value))
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -188,9 +176,7 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
                     (_, None) => break,
                     (_, Some(json)) => {
                         let question = q
-                            .questions()
-                            .into_iter()
-                            .find(|x| x.name == shown.name)
+                            .question(&shown.name)
                             .expect("the question shown is the questionnaire's");
                         match parse_answer(question, json) {
                             Ok(v) => v,

@@ -51,6 +51,11 @@ pub fn parse_answer(question: &Question, json: &serde_json::Value) -> Result<Val
             ),
             other => return Err(format!("{other} is not an object of row: scale option")),
         },
+        // A date as a date; one that is not, as the text it is, for `validate` to refuse.
+        Kind::Date => {
+            let t = text(json).ok_or_else(|| format!("{json} is not a single value"))?;
+            NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d").map_or(Value::Text(t), Value::Date)
+        }
         _ => Value::Text(text(json).ok_or_else(|| format!("{json} is not a single value"))?),
     })
 }

@@ -108,7 +108,6 @@ pub struct Saved {
 /// One interview.
 #[derive(Debug, Clone)]
 pub struct Interview<'q> {
-    questionnaire: &'q Questionnaire,
     steps: Vec<Step<'q>>,
     sample: BTreeMap<String, Value>,
     answers: BTreeMap<String, Value>,
@@ -173,12 +172,11 @@ impl Values for View<'_> {
 }
 
 fn seeded(seed: u64, salt: &str) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed ^ xxhash(salt))
+    ChaCha8Rng::seed_from_u64(seed ^ fnv1a(salt))
 }
 
-/// A stable hash of a name, so shuffles depend only on the seed and the name.
-fn xxhash(s: &str) -> u64 {
-    // FNV-1a: small, stable across builds and platforms.
+/// A stable hash of a name (FNV-1a), so shuffles depend only on the seed and the name.
+fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -241,7 +239,6 @@ impl<'q> Interview<'q> {
         let mut steps = Vec::new();
         flatten(&questionnaire.items.iter().collect::<Vec<_>>(), &[], seed, &mut steps);
         let mut interview = Interview {
-            questionnaire,
             steps,
             sample,
             answers: BTreeMap::new(),
@@ -278,7 +275,6 @@ impl<'q> Interview<'q> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Interview {
-            questionnaire,
             steps,
             sample: saved.sample,
             answers: saved.answers,
@@ -523,6 +519,7 @@ impl<'q> Interview<'q> {
         let empty = matches!(&value, Value::Empty)
             || matches!(&value, Value::Text(s) if s.trim().is_empty())
             || matches!(&value, Value::List(l) if l.is_empty());
+        let picks_other = q.kind.choices().is_some_and(|c| c.other) && value.items_contain("other");
         if empty {
             if self.required(q) {
                 let message = q
@@ -539,7 +536,6 @@ impl<'q> Interview<'q> {
                 .map(|c| c.options.iter().filter(|o| self.offered(q, o)).collect())
                 .unwrap_or_default();
             answer::validate(q, &value, &offered).map_err(refuse)?;
-            let picks_other = q.kind.choices().is_some_and(|c| c.other) && value.items_contain("other");
             if picks_other && other.is_none_or(|t| t.trim().is_empty()) {
                 return Err(refuse("'other' was picked: say what it is".into()));
             }
@@ -556,7 +552,6 @@ impl<'q> Interview<'q> {
             }
         }
         let other_name = format!("{}_other", q.name);
-        let picks_other = q.kind.choices().is_some_and(|c| c.other) && value.items_contain("other");
         match other {
             Some(text) if picks_other => {
                 self.answers.insert(other_name, Value::Text(text.trim().to_string()));
@@ -649,10 +644,5 @@ impl<'q> Interview<'q> {
     /// The interview's date, for `today()`.
     pub fn today(&self) -> NaiveDate {
         self.today
-    }
-
-    /// The questionnaire.
-    pub fn questionnaire(&self) -> &Questionnaire {
-        self.questionnaire
     }
 }

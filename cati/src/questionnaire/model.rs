@@ -414,6 +414,39 @@ impl Questionnaire {
         out
     }
 
+    /// The question named `name`, in any group.
+    pub fn question(&self, name: &str) -> Option<&Question> {
+        fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Question> {
+            items.iter().find_map(|item| match item {
+                Item::Question(q) if q.name == name => Some(&**q),
+                Item::Question(_) => None,
+                Item::Group(g) => find(&g.items, name),
+            })
+        }
+        find(&self.items, name)
+    }
+
+    /// A sample field's value from JSON, typed as the questionnaire declares the field (a
+    /// date as a date); a field it does not declare as text or a number, as given.
+    pub fn sample_value(&self, name: &str, json: &serde_json::Value) -> Result<crate::expr::Value, String> {
+        use crate::expr::Value;
+        use serde_json::Value as J;
+        Ok(match (self.sample_fields.get(name), json) {
+            (_, J::Null) => Value::Empty,
+            (Some(FieldType::Number), J::Number(n)) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            (Some(FieldType::Date), J::String(s)) => Value::Date(
+                s.parse()
+                    .map_err(|_| format!("{name} is '{s}', not a date written YYYY-MM-DD"))?,
+            ),
+            (Some(FieldType::Number | FieldType::Date), other) => {
+                return Err(format!("{name} is {other}, which does not fit its type"));
+            }
+            (_, J::String(s)) => Value::Text(s.clone()),
+            (_, J::Number(n)) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
+            (_, other) => Value::Text(other.to_string()),
+        })
+    }
+
     /// Every group, in order, nested ones after their parent.
     pub fn groups(&self) -> Vec<&Group> {
         fn walk<'a>(items: &'a [Item], out: &mut Vec<&'a Group>) {
