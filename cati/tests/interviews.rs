@@ -608,3 +608,221 @@ label = "E"
     assert_eq!(order(2), "start qc qa qb end");
     assert_eq!(order(3), order(0));
 }
+
+/// A household roster: as many members as the first answer says, each asked by name.
+const ROSTER: &str = r#"
+id = "roster"
+title = "Roster"
+[[groups]]
+name = "member"
+repeat_count = "${size}"
+[[questions]]
+name = "size"
+type = "integer"
+label = "How many people live in your household?"
+min = 0
+max = 20
+[[questions]]
+name = "first_name"
+group = "member"
+type = "text"
+label = "First name?"
+required = true
+[[questions]]
+name = "age"
+group = "member"
+type = "integer"
+label = "How old is ${first_name}?"
+constraint = ". < 120"
+constraint_message = "${first_name} cannot be that old"
+[[questions]]
+name = "adult"
+group = "member"
+type = "calculate"
+calculation = "if(${age} >= 18, 'yes', 'no')"
+[[questions]]
+name = "works"
+group = "member"
+type = "single_choice"
+label = "Does ${first_name} work?"
+relevant = "${adult} = 'yes'"
+options = [{ name = "yes" }, { name = "no" }]
+[[questions]]
+name = "done"
+type = "text"
+label = "Anything else?"
+"#;
+
+#[test]
+fn a_repeat_is_asked_as_many_times_as_its_count_says() {
+    let q = own_format::read("roster.toml", ROSTER).unwrap();
+    assert_eq!(paceline_cati::questionnaire::check::check(&q).errors, []);
+    let mut iv = Interview::start(&q, BTreeMap::new(), "en", today(), 1);
+    iv.answer(Value::Number(2.0)).unwrap();
+    iv.answer(text("Ann")).unwrap();
+    let shown = iv.current().unwrap();
+    assert_eq!((shown.name.as_str(), shown.question.as_str()), ("age[1]", "age"));
+    assert_eq!(shown.repeat, [1]);
+    assert_eq!(shown.text, "How old is Ann?");
+    // The constraint and its message see this time round's answers.
+    let refused = iv.answer(Value::Number(130.0)).unwrap_err();
+    assert_eq!(
+        (refused.question.as_str(), refused.message.as_str()),
+        ("age[1]", "Ann cannot be that old")
+    );
+    iv.answer(Value::Number(40.0)).unwrap();
+    iv.answer(text("yes")).unwrap();
+    iv.answer(text("Bo")).unwrap();
+    assert_eq!(iv.current().unwrap().text, "How old is Bo?");
+    // A child: the calculation of this time round skips the work question.
+    iv.answer(Value::Number(9.0)).unwrap();
+    assert_eq!(on(&iv), "done");
+    assert_eq!(
+        iv.path(),
+        [
+            "size",
+            "first_name[1]",
+            "age[1]",
+            "works[1]",
+            "first_name[2]",
+            "age[2]",
+            "done"
+        ]
+    );
+    assert_eq!(iv.answers()["adult[1]"], text("yes"));
+    assert_eq!(iv.answers()["adult[2]"], text("no"));
+
+    // Read back mid-way, it goes on exactly as it would have.
+    let restored = Interview::restore(&q, iv.saved()).unwrap();
+    assert_eq!(restored.saved(), iv.saved());
+    assert_eq!(restored.current(), iv.current());
+
+    // Fewer members: the second's answers are set aside, and come back with her.
+    iv.jump_to("size").unwrap();
+    iv.answer(Value::Number(1.0)).unwrap();
+    assert_eq!(on(&iv), "first_name[1]");
+    iv.answer(text("Ann")).unwrap();
+    iv.answer(Value::Number(40.0)).unwrap();
+    iv.answer(text("yes")).unwrap();
+    assert_eq!(on(&iv), "done");
+    assert!(!iv.answers().contains_key("first_name[2]"));
+    assert_eq!(iv.set_aside()["first_name[2]"], text("Bo"));
+    iv.jump_to("size").unwrap();
+    iv.answer(Value::Number(3.0)).unwrap();
+    for _ in 0..3 {
+        iv.answer(iv.current().unwrap().answer.unwrap()).unwrap();
+    }
+    assert_eq!(on(&iv), "first_name[2]");
+    assert_eq!(iv.current().unwrap().answer, Some(text("Bo")));
+    iv.answer(text("Bo")).unwrap();
+    iv.answer(Value::Number(9.0)).unwrap();
+    assert_eq!(on(&iv), "first_name[3]");
+    iv.answer(text("Cy")).unwrap();
+    iv.answer(Value::Number(70.0)).unwrap();
+    iv.answer(text("no")).unwrap();
+    iv.answer(text("")).unwrap();
+    assert_eq!(iv.state(), &State::Complete);
+    assert_eq!(iv.answers()["works[3]"], text("no"));
+    assert_eq!(Interview::restore(&q, iv.saved()).unwrap().saved(), iv.saved());
+}
+
+#[test]
+fn nobody_in_the_household_skips_the_repeat() {
+    let q = own_format::read("roster.toml", ROSTER).unwrap();
+    let mut iv = Interview::start(&q, BTreeMap::new(), "en", today(), 1);
+    iv.answer(Value::Number(0.0)).unwrap();
+    assert_eq!(on(&iv), "done");
+}
+
+#[test]
+fn a_repeat_without_a_count_asks_for_another_and_repeats_nest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let survey: &[&[&str]] = &[
+        &["type", "name", "label", "repeat_count", "relevant"],
+        &["begin repeat", "tree", "Trees", "", ""],
+        &["text", "species", "Species?", "", ""],
+        &["integer", "stems", "How many stems has the ${species}?", "", ""],
+        &["begin repeat", "stem", "Stems", "${stems}", ""],
+        &["decimal", "girth", "Girth of stem of the ${species}?", "", ""],
+        &["end repeat", "", "", "", ""],
+        &["end repeat", "", "", "", ""],
+        &["note", "bye", "Thank you", "", ""],
+    ];
+    let choices: &[&[&str]] = &[&["list_name", "name", "label"]];
+    for (name, rows) in [("survey", survey), ("choices", choices)] {
+        let sheet = book.add_worksheet();
+        sheet.set_name(name).unwrap();
+        for (r, row) in rows.iter().enumerate() {
+            for (c, value) in row.iter().enumerate() {
+                if !value.is_empty() {
+                    sheet.write_string(r as u32, c as u16, *value).unwrap();
+                }
+            }
+        }
+    }
+    let path = dir.path().join("trees.xlsx");
+    book.save(&path).unwrap();
+    let q = questionnaire::load(&path).unwrap();
+    let mut iv = Interview::start(&q, BTreeMap::new(), "default", today(), 1);
+    iv.answer(text("oak")).unwrap();
+    iv.answer(Value::Number(2.0)).unwrap();
+    assert_eq!(iv.current().unwrap().text, "Girth of stem of the oak?");
+    iv.answer(Value::Number(1.5)).unwrap();
+    assert_eq!(on(&iv), "girth[1][2]");
+    iv.answer(Value::Number(0.5)).unwrap();
+    let another = iv.current().unwrap();
+    assert_eq!(another.name, "tree_another[1]");
+    assert_eq!(another.text, "Is there another? (Trees)");
+    iv.answer(text("yes")).unwrap();
+    iv.answer(text("ash")).unwrap();
+    iv.answer(Value::Number(1.0)).unwrap();
+    assert_eq!(iv.current().unwrap().text, "Girth of stem of the ash?");
+    iv.answer(Value::Number(3.0)).unwrap();
+    iv.answer(text("no")).unwrap();
+    assert_eq!(on(&iv), "bye");
+    assert_eq!(
+        iv.path().join(" "),
+        "species[1] stems[1] girth[1][1] girth[1][2] tree_another[1] species[2] stems[2] girth[2][1] tree_another[2] bye"
+    );
+    assert_eq!(iv.answers()["girth[1][2]"], Value::Number(0.5));
+    let restored = Interview::restore(&q, iv.saved()).unwrap();
+    assert_eq!(restored.saved(), iv.saved());
+}
+
+proptest! {
+    /// Any sequence of actions on a roster (counts raised and lowered, back, jumps): the
+    /// question on screen is on the path, no answer is both kept and set aside, no time
+    /// round goes past the largest count answered, and the interview reads back exactly.
+    #[test]
+    fn a_roster_stays_sound_and_reads_back_exactly(actions in proptest::collection::vec((0u8..5, 0u8..8), 1..50)) {
+        let q = own_format::read("roster.toml", ROSTER).unwrap();
+        let mut iv = Interview::start(&q, BTreeMap::new(), "en", today(), 3);
+        let answers = [
+            Value::Number(0.0), Value::Number(1.0), Value::Number(3.0), Value::Number(17.0), Value::Number(44.0),
+            text("Ann"), text("yes"), text("no"),
+        ];
+        for (action, pick) in actions {
+            match action {
+                0..=2 => { let _ = iv.answer(answers[pick as usize].clone()); }
+                3 => { iv.back(); }
+                _ => {
+                    let path: Vec<String> = iv.path().iter().map(|s| s.to_string()).collect();
+                    if !path.is_empty() { let _ = iv.jump_to(&path[pick as usize % path.len()]); }
+                }
+            }
+            if let Some(shown) = iv.current() {
+                prop_assert!(iv.path().contains(&shown.name.as_str()));
+                prop_assert!((0.0..=1.0).contains(&shown.progress));
+            }
+            for name in iv.answers().keys() {
+                prop_assert!(!iv.set_aside().contains_key(name), "{name} both kept and set aside");
+                let (_, instance) = paceline_cati::questionnaire::split_key(name);
+                prop_assert!(instance.iter().all(|k| (1..=17).contains(k)), "{name}");
+            }
+            let restored = Interview::restore(&q, iv.saved()).unwrap();
+            prop_assert_eq!(restored.saved(), iv.saved());
+            prop_assert_eq!(restored.current(), iv.current());
+        }
+    }
+}

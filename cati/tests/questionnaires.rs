@@ -464,3 +464,34 @@ fn the_shipped_xlsform_loads_and_filters_districts_by_region() {
     assert_eq!(iv.answers()["bmi"], Value::Number(22.9));
     assert_eq!(iv.path().len(), 29);
 }
+
+#[test]
+fn a_repeats_answers_are_used_only_inside_it() {
+    let source = r#"
+id = "r"
+title = "R"
+[[groups]]
+name = "member"
+repeat_count = "${size} + ${later}"
+[[questions]]
+name = "size"
+type = "integer"
+label = "How many?"
+[[questions]]
+name = "age"
+group = "member"
+type = "integer"
+label = "Age?"
+[[questions]]
+name = "later"
+type = "integer"
+label = "And ${age}?"
+"#;
+    assert_eq!(
+        problems(source),
+        [
+            "q.toml, groups[0] (member), key repeat_count: in `${size} + ${later}`: ${later} is asked later (q.toml, questions[2] (later)), so it has no answer yet here",
+            "q.toml, questions[2] (later), key label: the text pipes in ${age} is asked once per time round the repeat 'member', so it has one answer only inside that repeat",
+        ]
+    );
+}

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use anyhow::Context;
 use paceline_cati::expr::Value;
-use paceline_cati::interview::{Interview, Refused, State, parse_answer};
+use paceline_cati::interview::{Interview, Refused, State, instance_key, parse_answer};
 use paceline_cati::questionnaire::{self, LoadError, Questionnaire, Summary};
 use paceline_cati::quota::{CellId, Count, QuotaBook};
 use serde::Serialize;
@@ -176,7 +176,7 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
                     (_, None) => break,
                     (_, Some(json)) => {
                         let question = q
-                            .question(&shown.name)
+                            .question(&shown.question)
                             .expect("the question shown is the questionnaire's");
                         match parse_answer(question, json) {
                             Ok(v) => v,
@@ -190,7 +190,8 @@ pub fn run(command: QuestionnaireCommand) -> anyhow::Result<()> {
                         }
                     }
                 };
-                let other = given.get(&format!("{}_other", shown.name)).and_then(|v| v.as_str());
+                let other_key = instance_key(&format!("{}_other", shown.question), &shown.repeat).into_owned();
+                let other = given.get(&other_key).and_then(|v| v.as_str());
                 if let Err(refused) = interview.answer_other(value, other) {
                     errors.push(refused);
                     break;

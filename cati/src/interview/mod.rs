@@ -8,6 +8,7 @@
 
 mod answer;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -16,10 +17,11 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
+pub use crate::questionnaire::{instance_key, split_key};
 pub use answer::parse_answer;
 
 use crate::expr::{self, Expr, Value, Values};
-use crate::questionnaire::{Choice, EndOutcome, Item, Kind, Question, Questionnaire, Text};
+use crate::questionnaire::{Choice, EndOutcome, Group, Item, Kind, Question, Questionnaire, Text};
 
 /// Where an interview stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,8 +48,12 @@ pub enum State {
 /// The question on screen, as the interviewer sees it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Shown {
-    /// The question's name.
+    /// The name its answer is kept under: the question's, or `name[k]` inside a repeat.
     pub name: String,
+    /// The question's name in the questionnaire.
+    pub question: String,
+    /// Inside repeats, which time round of each (from 1), outermost first.
+    pub repeat: Vec<usize>,
     /// Its type name.
     pub kind: &'static str,
     /// The text to read out, answers piped in, in the interview's language.
@@ -79,7 +85,18 @@ pub struct Refused {
 struct Step<'q> {
     question: &'q Question,
     conditions: Vec<&'q Expr>,
+    /// Inside repeats: each repeat around it, outermost first, with the time round (from 1);
+    /// asked only while its repeats want that many.
+    levels: Vec<(&'q Group, usize)>,
+    /// The times round alone: where in the repeats' answers it stands.
+    instance: Vec<usize>,
+    /// The name its answer is kept under: the question's, or `name[k]` inside a repeat.
+    key: Cow<'q, str>,
 }
+
+/// The most times a repeat is asked, whatever its count says: a count past it is almost
+/// always a slip of the keypad, and the questions would go on for the rest of the call.
+pub const MAX_REPEATS: usize = 50;
 
 /// Everything an interview is, as stored: with its questionnaire version, enough to
 /// rebuild it exactly ([`Interview::restore`]).
@@ -108,7 +125,13 @@ pub struct Saved {
 /// One interview.
 #[derive(Debug, Clone)]
 pub struct Interview<'q> {
+    questionnaire: &'q Questionnaire,
     steps: Vec<Step<'q>>,
+    /// How many times each repeat is laid out in `steps`, by the repeat's key (`trees`, or
+    /// `stems[2]` inside the second tree): it only grows, so the answers of a time round a
+    /// lowered count drops are set aside like any unreachable answer.
+    times: BTreeMap<String, usize>,
+    has_repeats: bool,
     sample: BTreeMap<String, Value>,
     answers: BTreeMap<String, Value>,
     set_aside: BTreeMap<String, Value>,
@@ -129,6 +152,8 @@ pub(crate) struct View<'a> {
     current: Value,
     choice: Option<&'a Choice>,
     today: NaiveDate,
+    /// Inside repeats, the times round: names of the repeats' questions mean these times'.
+    instance: &'a [usize],
 }
 
 impl<'a> View<'a> {
@@ -144,12 +169,18 @@ impl<'a> View<'a> {
             current: Value::Empty,
             choice: None,
             today,
+            instance: &[],
         }
     }
 }
 
 impl Values for View<'_> {
     fn value(&self, name: &str) -> Value {
+        for depth in (1..=self.instance.len()).rev() {
+            if let Some(v) = self.answers.get(instance_key(name, &self.instance[..depth]).as_ref()) {
+                return v.clone();
+            }
+        }
         self.answers
             .get(name)
             .or_else(|| self.sample.get(name))
@@ -206,24 +237,26 @@ fn rotated<'q>(items: &[&'q Item], seed: u64) -> Vec<&'q Item> {
     out
 }
 
-fn flatten<'q>(items: &[&'q Item], conditions: &[&'q Expr], seed: u64, out: &mut Vec<Step<'q>>) {
-    for item in rotated(items, seed) {
-        match item {
-            Item::Question(q) => out.push(Step {
-                question: q,
-                conditions: conditions.to_vec(),
-            }),
-            Item::Group(g) => {
-                let mut inner = conditions.to_vec();
-                inner.extend(g.relevant.iter());
-                let mut children: Vec<&Item> = g.items.iter().collect();
-                if g.shuffle {
-                    children.shuffle(&mut seeded(seed, &g.name));
-                }
-                flatten(&children, &inner, seed, out);
-            }
+/// Whether `items` (or a group among them) hold the question `name`.
+fn contains_question(items: &[Item], name: &str) -> bool {
+    items.iter().any(|item| match item {
+        Item::Question(q) => q.name == name,
+        Item::Group(g) => contains_question(&g.items, name),
+    })
+}
+
+/// The repeats around the question `name`, outermost first.
+fn repeats_around<'q>(items: &'q [Item], name: &str) -> Vec<&'q Group> {
+    for item in items {
+        if let Item::Group(g) = item
+            && contains_question(&g.items, name)
+        {
+            let mut out: Vec<&Group> = g.repeat.is_some().then_some(&**g).into_iter().collect();
+            out.extend(repeats_around(&g.items, name));
+            return out;
         }
     }
+    Vec::new()
 }
 
 impl<'q> Interview<'q> {
@@ -236,10 +269,11 @@ impl<'q> Interview<'q> {
         today: NaiveDate,
         seed: u64,
     ) -> Self {
-        let mut steps = Vec::new();
-        flatten(&questionnaire.items.iter().collect::<Vec<_>>(), &[], seed, &mut steps);
         let mut interview = Interview {
-            steps,
+            questionnaire,
+            steps: Vec::new(),
+            times: BTreeMap::new(),
+            has_repeats: questionnaire.groups().iter().any(|g| g.repeat.is_some()),
             sample,
             answers: BTreeMap::new(),
             set_aside: BTreeMap::new(),
@@ -250,6 +284,7 @@ impl<'q> Interview<'q> {
             seed,
             state: State::Asking,
         };
+        interview.lay_out();
         interview.advance_from(0);
         interview
     }
@@ -257,35 +292,171 @@ impl<'q> Interview<'q> {
     /// An interview read back from the store: the same questionnaire version, sample,
     /// language, date and seed it started with, and what it had reached.
     pub fn restore(questionnaire: &'q Questionnaire, saved: Saved) -> Result<Self, String> {
-        let mut steps = Vec::new();
-        flatten(
-            &questionnaire.items.iter().collect::<Vec<_>>(),
-            &[],
-            saved.seed,
-            &mut steps,
-        );
-        let path = saved
-            .path
-            .iter()
-            .map(|name| {
-                steps
-                    .iter()
-                    .position(|s| &s.question.name == name)
-                    .ok_or_else(|| format!("the stored path names '{name}', which the questionnaire does not have"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Interview {
-            steps,
+        let mut interview = Interview {
+            questionnaire,
+            steps: Vec::new(),
+            times: BTreeMap::new(),
+            has_repeats: questionnaire.groups().iter().any(|g| g.repeat.is_some()),
             sample: saved.sample,
             answers: saved.answers,
             set_aside: saved.set_aside,
             orders: saved.orders,
-            path,
+            path: Vec::new(),
             language: saved.language,
             today: saved.today,
             seed: saved.seed,
             state: saved.state,
-        })
+        };
+        // Each repeat is laid out as often as any stored key has reached, so every answer
+        // and every question shown has its step again.
+        let keys = saved
+            .path
+            .iter()
+            .chain(interview.answers.keys())
+            .chain(interview.set_aside.keys());
+        for key in keys {
+            let (name, instance) = split_key(key);
+            if instance.is_empty() {
+                continue;
+            }
+            let name = name
+                .strip_suffix("_other")
+                .filter(|base| questionnaire.question(base).is_some())
+                .unwrap_or(name);
+            let around = repeats_around(&questionnaire.items, name);
+            if around.len() != instance.len() {
+                continue;
+            }
+            for (depth, group) in around.iter().enumerate() {
+                let at = interview
+                    .times
+                    .entry(instance_key(&group.name, &instance[..depth]).into_owned())
+                    .or_default();
+                *at = (*at).max(instance[depth]);
+            }
+        }
+        interview.lay_out();
+        interview.path = saved
+            .path
+            .iter()
+            .map(|name| {
+                interview
+                    .position(name)
+                    .ok_or_else(|| format!("the stored path names '{name}', which the questionnaire does not have"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(interview)
+    }
+
+    /// Lays the steps out, each repeat as many times as it has been or its count now asks
+    /// for; the path stays on the same questions. Whether anything moved.
+    fn lay_out(&mut self) -> bool {
+        let mut times = self.times.clone();
+        let mut steps = Vec::with_capacity(self.steps.len());
+        let items: Vec<&'q Item> = self.questionnaire.items.iter().collect();
+        self.flatten(&items, &[], &[], &mut times, &mut steps);
+        if times == self.times && !self.steps.is_empty() {
+            return false;
+        }
+        let keys: Vec<String> = self.path.iter().map(|&i| self.steps[i].key.to_string()).collect();
+        self.steps = steps;
+        self.times = times;
+        self.path = keys
+            .iter()
+            .map(|k| self.position(k).expect("laying out more times round keeps every step"))
+            .collect();
+        true
+    }
+
+    /// After an answer: lays out more times round a repeat when its count now asks for them
+    /// (they all come after the answer, since a count uses only what is asked before it).
+    fn grow_repeats(&mut self) -> bool {
+        self.has_repeats && self.lay_out()
+    }
+
+    /// The questions of `items` in asking order, a repeat's as many times over as
+    /// `times` and its count say (`times` is raised to that).
+    fn flatten(
+        &self,
+        items: &[&'q Item],
+        conditions: &[&'q Expr],
+        levels: &[(&'q Group, usize)],
+        times: &mut BTreeMap<String, usize>,
+        out: &mut Vec<Step<'q>>,
+    ) {
+        let instance: Vec<usize> = levels.iter().map(|(_, k)| *k).collect();
+        for item in rotated(items, self.seed) {
+            match item {
+                Item::Question(q) => out.push(Step {
+                    question: q,
+                    conditions: conditions.to_vec(),
+                    levels: levels.to_vec(),
+                    instance: instance.clone(),
+                    key: instance_key(&q.name, &instance),
+                }),
+                Item::Group(g) => {
+                    let mut inner = conditions.to_vec();
+                    inner.extend(g.relevant.iter());
+                    let mut children: Vec<&Item> = g.items.iter().collect();
+                    if g.shuffle {
+                        children.shuffle(&mut seeded(self.seed, &g.name));
+                    }
+                    if g.repeat.is_none() {
+                        self.flatten(&children, &inner, levels, times, out);
+                        continue;
+                    }
+                    let key = instance_key(&g.name, &instance).into_owned();
+                    let n = times
+                        .get(&key)
+                        .copied()
+                        .unwrap_or(0)
+                        .max(self.times_wanted(g, &instance));
+                    times.insert(key, n);
+                    for k in 1..=n {
+                        let mut deeper = levels.to_vec();
+                        deeper.push((g, k));
+                        self.flatten(&children, &inner, &deeper, times, out);
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many times round the repeat `group` asks for now, inside the times round `outer`
+    /// of the repeats around it: its count, or one more than the "another?" answered yes.
+    fn times_wanted(&self, group: &Group, outer: &[usize]) -> usize {
+        let Some(repeat) = &group.repeat else { return 1 };
+        let n = match (&repeat.count, &repeat.another) {
+            (Some(count), _) => {
+                let n = expr::eval(count, &self.view(Value::Empty, outer)).map_or(f64::NAN, |v| v.number());
+                if n >= 1.0 {
+                    n.floor().min(MAX_REPEATS as f64) as usize
+                } else {
+                    0
+                }
+            }
+            (None, Some(another)) => {
+                let mut instance = outer.to_vec();
+                instance.push(1);
+                let mut n = 1;
+                while n < MAX_REPEATS {
+                    *instance.last_mut().expect("pushed") = n;
+                    let yes =
+                        self.answers.get(instance_key(another, &instance).as_ref()) == Some(&Value::Text("yes".into()));
+                    if !yes {
+                        break;
+                    }
+                    n += 1;
+                }
+                n
+            }
+            (None, None) => 1,
+        };
+        n.min(MAX_REPEATS)
+    }
+
+    fn position(&self, key: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.key == key)
     }
 
     /// What the store keeps of the interview now.
@@ -303,53 +474,70 @@ impl<'q> Interview<'q> {
         }
     }
 
-    fn view(&self, current: Value) -> View<'_> {
+    fn view<'v>(&'v self, current: Value, instance: &'v [usize]) -> View<'v> {
         View {
             answers: &self.answers,
             sample: &self.sample,
             current,
             choice: None,
             today: self.today,
+            instance,
         }
     }
 
-    fn holds(&self, e: &Expr) -> bool {
-        expr::eval(e, &self.view(Value::Empty)).is_ok_and(|v| v.truth())
+    fn holds(&self, e: &Expr, instance: &[usize]) -> bool {
+        expr::eval(e, &self.view(Value::Empty, instance)).is_ok_and(|v| v.truth())
     }
 
     fn relevant(&self, step: &Step<'_>) -> bool {
-        step.conditions.iter().all(|c| self.holds(c)) && step.question.relevant.as_ref().is_none_or(|r| self.holds(r))
+        let k = &step.instance;
+        step.levels
+            .iter()
+            .enumerate()
+            .all(|(depth, (group, time))| *time <= self.times_wanted(group, &k[..depth]))
+            && step.conditions.iter().all(|c| self.holds(c, k))
+            && step.question.relevant.as_ref().is_none_or(|r| self.holds(r, k))
     }
 
     /// Moves to the first step from `from` on that is to be shown, computing calculations and
     /// setting aside the answers of skipped questions; ends the interview at an end point or
     /// after the last question.
     fn advance_from(&mut self, from: usize) {
-        for i in from..self.steps.len() {
+        let mut i = from;
+        while i < self.steps.len() {
             let step = self.steps[i].clone();
-            let name = &step.question.name;
+            i += 1;
+            let name: &str = &step.key;
+            let k: &[usize] = &step.instance;
             if !self.relevant(&step) {
                 if let Some(v) = self.answers.remove(name) {
-                    self.set_aside.insert(name.clone(), v);
+                    self.set_aside.insert(name.to_string(), v);
                 }
                 continue;
             }
             match &step.question.kind {
                 Kind::Calculate { expr } => {
-                    let value = expr::eval(expr, &self.view(Value::Empty)).unwrap_or(Value::Empty);
-                    self.answers.insert(name.clone(), value);
+                    let value = expr::eval(expr, &self.view(Value::Empty, k)).unwrap_or(Value::Empty);
+                    // Computed afresh: a value set aside earlier is stale.
+                    self.set_aside.remove(name);
+                    self.answers.insert(name.to_string(), value);
+                    // A repeat's count may be computed; its times round come later.
+                    if self.grow_repeats() {
+                        i = self.position(name).expect("laying out keeps every step") + 1;
+                    }
                 }
                 Kind::Metadata { of } => {
                     let value = match of.as_str() {
                         "today" | "start" => Value::Date(self.today),
                         _ => Value::Empty,
                     };
-                    self.answers.insert(name.clone(), value);
+                    self.set_aside.remove(name);
+                    self.answers.insert(name.to_string(), value);
                 }
                 Kind::End { outcome } => {
-                    self.path.push(i);
+                    self.path.push(i - 1);
                     self.state = match outcome {
-                        EndOutcome::ScreenedOut => State::ScreenedOut { at: name.clone() },
+                        EndOutcome::ScreenedOut => State::ScreenedOut { at: name.to_string() },
                         EndOutcome::Terminated => State::Terminated {
                             reason: step.question.label.get(&self.language).unwrap_or(name).to_string(),
                         },
@@ -360,10 +548,10 @@ impl<'q> Interview<'q> {
                 _ => {
                     // An answer set aside earlier comes back when its question does.
                     if let Some(v) = self.set_aside.remove(name) {
-                        self.answers.insert(name.clone(), v);
+                        self.answers.insert(name.to_string(), v);
                     }
-                    self.path.push(i);
-                    self.order_options(i);
+                    self.path.push(i - 1);
+                    self.order_options(i - 1);
                     return;
                 }
             }
@@ -373,8 +561,9 @@ impl<'q> Interview<'q> {
 
     fn order_options(&mut self, step: usize) {
         let question = self.steps[step].question;
+        let key = self.steps[step].key.to_string();
         let Some(choices) = question.kind.choices() else { return };
-        if self.orders.contains_key(&question.name) {
+        if self.orders.contains_key(&key) {
             return;
         }
         let mut names: Vec<String> = choices.options.iter().map(|o| o.name.clone()).collect();
@@ -382,11 +571,11 @@ impl<'q> Interview<'q> {
             // "None of these" and "other" stay last, where interviewers expect them.
             let fixed = |n: &String| n == "other" || choices.options.iter().any(|o| &o.name == n && o.exclusive);
             let (mut moving, last): (Vec<String>, Vec<String>) = names.into_iter().partition(|n| !fixed(n));
-            moving.shuffle(&mut seeded(self.seed, &question.name));
+            moving.shuffle(&mut seeded(self.seed, &key));
             moving.extend(last);
             names = moving;
         }
-        self.orders.insert(question.name.clone(), names);
+        self.orders.insert(key, names);
     }
 
     /// The interview's state.
@@ -406,10 +595,7 @@ impl<'q> Interview<'q> {
 
     /// The names of the questions shown, in order.
     pub fn path(&self) -> Vec<&str> {
-        self.path
-            .iter()
-            .map(|&i| self.steps[i].question.name.as_str())
-            .collect()
+        self.path.iter().map(|&i| self.steps[i].key.as_ref()).collect()
     }
 
     /// The option orders shown, per question.
@@ -429,11 +615,26 @@ impl<'q> Interview<'q> {
         }
     }
 
-    fn text(&self, text: &Text) -> String {
-        let view = self.view(Value::Empty);
+    fn text(&self, text: &Text, instance: &[usize]) -> String {
+        let view = self.view(Value::Empty, instance);
         let all = || {
             let mut all = self.sample.clone();
             all.extend(self.answers.iter().map(|(k, v)| (k.clone(), v.clone())));
+            // Inside repeats, templates name these times' answers plainly.
+            if !instance.is_empty() {
+                let mut here: Vec<(usize, &str, &Value)> = self
+                    .answers
+                    .iter()
+                    .filter_map(|(key, v)| {
+                        let (name, at) = split_key(key);
+                        (!at.is_empty() && instance.starts_with(&at)).then_some((at.len(), name, v))
+                    })
+                    .collect();
+                here.sort_by_key(|(depth, _, _)| *depth);
+                for (_, name, v) in here {
+                    all.insert(name.to_string(), v.clone());
+                }
+            }
             all
         };
         crate::template::render(text.get(&self.language).unwrap_or(""), &|name| view.value(name), &all)
@@ -443,43 +644,46 @@ impl<'q> Interview<'q> {
     pub fn current(&self) -> Option<Shown> {
         let step = self.current_step()?;
         let q = step.question;
-        let options = match (q.kind.choices(), self.orders.get(&q.name)) {
+        let k: &[usize] = &step.instance;
+        let options = match (q.kind.choices(), self.orders.get(step.key.as_ref())) {
             (Some(choices), Some(order)) => order
                 .iter()
                 .filter_map(|name| choices.options.iter().find(|o| &o.name == name))
-                .filter(|o| self.offered(q, o))
-                .map(|o| (o.name.clone(), self.text(&o.label)))
+                .filter(|o| self.offered(q, o, k))
+                .map(|o| (o.name.clone(), self.text(&o.label, k)))
                 .collect(),
             _ => match &q.kind {
-                Kind::Grid { scale, .. } => scale.iter().map(|o| (o.name.clone(), self.text(&o.label))).collect(),
+                Kind::Grid { scale, .. } => scale.iter().map(|o| (o.name.clone(), self.text(&o.label, k))).collect(),
                 _ => Vec::new(),
             },
         };
         Some(Shown {
-            name: q.name.clone(),
+            name: step.key.to_string(),
+            question: q.name.clone(),
+            repeat: k.to_vec(),
             kind: q.kind.type_name(),
-            text: self.text(&q.label),
-            hint: q.hint.as_ref().map(|h| self.text(h)),
+            text: self.text(&q.label, k),
+            hint: q.hint.as_ref().map(|h| self.text(h, k)),
             options,
-            required: self.required(q),
-            answer: self.answers.get(&q.name).cloned(),
+            required: self.required(q, k),
+            answer: self.answers.get(step.key.as_ref()).cloned(),
             progress: self.progress(),
         })
     }
 
-    fn offered(&self, q: &Question, option: &Choice) -> bool {
+    fn offered(&self, q: &Question, option: &Choice, instance: &[usize]) -> bool {
         let Some(filter) = q.kind.choices().and_then(|c| c.filter.as_ref()) else {
             return true;
         };
         let view = View {
             choice: Some(option),
-            ..self.view(Value::Empty)
+            ..self.view(Value::Empty, instance)
         };
         expr::eval(filter, &view).is_ok_and(|v| v.truth())
     }
 
-    fn required(&self, q: &Question) -> bool {
-        q.required || q.required_when.as_ref().is_some_and(|r| self.holds(r))
+    fn required(&self, q: &Question, instance: &[usize]) -> bool {
+        q.required || q.required_when.as_ref().is_some_and(|r| self.holds(r, instance))
     }
 
     /// The share of the expected route done: questions shown before this one over those and
@@ -512,8 +716,10 @@ impl<'q> Interview<'q> {
             });
         };
         let q = step.question;
+        let k: &[usize] = &step.instance;
+        let key = step.key.to_string();
         let refuse = |message: String| Refused {
-            question: q.name.clone(),
+            question: key.clone(),
             message,
         };
         let empty = matches!(&value, Value::Empty)
@@ -521,11 +727,11 @@ impl<'q> Interview<'q> {
             || matches!(&value, Value::List(l) if l.is_empty());
         let picks_other = q.kind.choices().is_some_and(|c| c.other) && value.items_contain("other");
         if empty {
-            if self.required(q) {
+            if self.required(q, k) {
                 let message = q
                     .required_message
                     .as_ref()
-                    .map(|m| self.text(m))
+                    .map(|m| self.text(m, k))
                     .unwrap_or_else(|| "an answer is required".into());
                 return Err(refuse(message));
             }
@@ -533,25 +739,25 @@ impl<'q> Interview<'q> {
             let offered: Vec<&Choice> = q
                 .kind
                 .choices()
-                .map(|c| c.options.iter().filter(|o| self.offered(q, o)).collect())
+                .map(|c| c.options.iter().filter(|o| self.offered(q, o, k)).collect())
                 .unwrap_or_default();
             answer::validate(q, &value, &offered).map_err(refuse)?;
             if picks_other && other.is_none_or(|t| t.trim().is_empty()) {
                 return Err(refuse("'other' was picked: say what it is".into()));
             }
             if let Some(constraint) = &q.constraint {
-                let holds = expr::eval(constraint, &self.view(value.clone())).is_ok_and(|v| v.truth());
+                let holds = expr::eval(constraint, &self.view(value.clone(), k)).is_ok_and(|v| v.truth());
                 if !holds {
                     let message = q
                         .constraint_message
                         .as_ref()
-                        .map(|m| self.text(m))
+                        .map(|m| self.text(m, k))
                         .unwrap_or_else(|| format!("the answer does not meet the condition `{constraint}`"));
                     return Err(refuse(message));
                 }
             }
         }
-        let other_name = format!("{}_other", q.name);
+        let other_name = instance_key(&format!("{}_other", q.name), k).into_owned();
         match other {
             Some(text) if picks_other => {
                 self.answers.insert(other_name, Value::Text(text.trim().to_string()));
@@ -561,11 +767,13 @@ impl<'q> Interview<'q> {
             }
         }
         if empty {
-            self.answers.remove(&q.name);
+            self.answers.remove(&key);
         } else {
-            self.answers.insert(q.name.clone(), value);
+            self.answers.insert(key, value);
         }
         self.state = State::Asking;
+        // The answer may be a repeat's count: its times round come after this question.
+        self.grow_repeats();
         let at = *self.path.last().expect("a question is on screen");
         // Questions after this one are routed afresh: shown ones drop off the path.
         self.advance_from(at + 1);
@@ -596,7 +804,7 @@ impl<'q> Interview<'q> {
 
     /// Jumps back to an earlier question of the path (interviewer navigation); answers kept.
     pub fn jump_to(&mut self, name: &str) -> Result<(), Refused> {
-        let Some(pos) = self.path.iter().position(|&i| self.steps[i].question.name == name) else {
+        let Some(pos) = self.path.iter().position(|&i| self.steps[i].key == name) else {
             return Err(Refused {
                 question: name.to_string(),
                 message: "only a question already shown can be jumped to".into(),

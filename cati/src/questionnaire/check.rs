@@ -36,6 +36,8 @@ struct Names<'a> {
     /// Names of items refused while the file was read (already reported): expressions that
     /// use them are not reported again.
     refused: &'a [String],
+    /// The repeats around each question inside one, outermost first.
+    repeat_of: HashMap<&'a str, Vec<&'a str>>,
 }
 
 /// The names as seen from one place in the questionnaire.
@@ -45,6 +47,8 @@ struct At<'n, 'a> {
     position: usize,
     current: Option<Type>,
     columns: Option<Vec<String>>,
+    /// The repeats the expression is inside, outermost first.
+    repeat: &'n [&'a str],
 }
 
 impl Scope for At<'_, '_> {
@@ -77,6 +81,15 @@ impl Scope for At<'_, '_> {
             return Err(format!(
                 "${{{name}}} is asked later ({}), so it has no answer yet here",
                 question.at
+            ));
+        }
+        if let Some(around) = self.names.repeat_of.get(name)
+            && !self.repeat.starts_with(around)
+        {
+            return Err(format!(
+                "${{{name}}} is asked once per time round the repeat '{}', so it has one answer only \
+                 inside that repeat",
+                around.last().expect("a repeat")
             ));
         }
         question
@@ -135,7 +148,9 @@ pub fn check_except(q: &Questionnaire, refused: &[String]) -> Findings {
         sample: &q.sample_fields,
         pending: Default::default(),
         refused,
+        repeat_of: HashMap::new(),
     };
+    members_of_repeats(&q.items, &[], &mut names.repeat_of);
     let mut seen: HashMap<&str, &Location> = HashMap::new();
     for (i, question) in questions.iter().enumerate() {
         if let Some(first) = seen.get(question.name.as_str()) {
@@ -163,7 +178,7 @@ pub fn check_except(q: &Questionnaire, refused: &[String]) -> Findings {
         }
     }
     let mut position = 0;
-    walk(&q.items, &names, &mut position, &mut findings);
+    walk(&q.items, &names, &mut position, &[], &mut findings);
     // Quota cells are decided on everything the interview may have answered.
     let mut quota_names: Vec<&str> = Vec::new();
     for quota in &q.quotas {
@@ -185,6 +200,7 @@ pub fn check_except(q: &Questionnaire, refused: &[String]) -> Findings {
                 position: usize::MAX,
                 current: None,
                 columns: None,
+                repeat: &[],
             };
             expression(
                 &cell.when,
@@ -207,7 +223,25 @@ pub fn check_except(q: &Questionnaire, refused: &[String]) -> Findings {
     findings
 }
 
-fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, findings: &mut Findings) {
+/// Notes the repeat each question inside one belongs to.
+fn members_of_repeats<'a>(items: &'a [Item], around: &[&'a str], out: &mut HashMap<&'a str, Vec<&'a str>>) {
+    for item in items {
+        match item {
+            Item::Question(q) => {
+                if !around.is_empty() {
+                    out.insert(&q.name, around.to_vec());
+                }
+            }
+            Item::Group(g) => {
+                let mut inner = around.to_vec();
+                inner.extend(g.repeat.is_some().then_some(g.name.as_str()));
+                members_of_repeats(&g.items, &inner, out);
+            }
+        }
+    }
+}
+
+fn walk<'a>(items: &'a [Item], names: &Names<'a>, position: &mut usize, repeat: &[&'a str], findings: &mut Findings) {
     for item in items {
         match item {
             Item::Group(group) => {
@@ -217,6 +251,7 @@ fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, findings: &mut 
                         position: *position,
                         current: None,
                         columns: None,
+                        repeat,
                     };
                     expression(
                         relevant,
@@ -232,11 +267,12 @@ fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, findings: &mut 
                         position: *position,
                         current: None,
                         columns: None,
+                        repeat,
                     };
                     expression(count, &scope, &group.at.at_column("repeat_count"), None, findings);
                 }
                 if let Some(label) = &group.label {
-                    texts(label, names, *position, &group.at.at_column("label"), findings);
+                    texts(label, names, *position, repeat, &group.at.at_column("label"), findings);
                 }
                 if group.items.is_empty() {
                     findings.errors.push(LoadError {
@@ -244,23 +280,32 @@ fn walk(items: &[Item], names: &Names<'_>, position: &mut usize, findings: &mut 
                         message: format!("the group '{}' has no questions", group.name),
                     });
                 }
-                walk(&group.items, names, position, findings);
+                let mut inner = repeat.to_vec();
+                inner.extend(group.repeat.is_some().then_some(group.name.as_str()));
+                walk(&group.items, names, position, &inner, findings);
             }
             Item::Question(question) => {
-                check_question(question, names, *position, findings);
+                check_question(question, names, *position, repeat, findings);
                 *position += 1;
             }
         }
     }
 }
 
-fn check_question(question: &Question, names: &Names<'_>, position: usize, findings: &mut Findings) {
+fn check_question<'a>(
+    question: &Question,
+    names: &Names<'a>,
+    position: usize,
+    repeat: &[&'a str],
+    findings: &mut Findings,
+) {
     let at = &question.at;
     let scope = |current: Option<Type>, columns: Option<Vec<String>>| At {
         names,
         position,
         current,
         columns,
+        repeat,
     };
     let mut fail = |column: &str, message: String| {
         findings.errors.push(LoadError {
@@ -344,7 +389,7 @@ fn check_question(question: &Question, names: &Names<'_>, position: usize, findi
     labelled.extend(question.constraint_message.iter().map(|m| ("constraint_message", m)));
     labelled.extend(question.required_message.iter().map(|m| ("required_message", m)));
     for (column, text) in labelled {
-        texts(text, names, position, &at.at_column(column), findings);
+        texts(text, names, position, repeat, &at.at_column(column), findings);
     }
 }
 
@@ -380,12 +425,20 @@ fn expression(expr: &Expr, scope: &At<'_, '_>, at: &Location, want: Option<Type>
     }
 }
 
-fn texts(text: &Text, names: &Names<'_>, position: usize, at: &Location, findings: &mut Findings) {
+fn texts<'a>(
+    text: &Text,
+    names: &Names<'a>,
+    position: usize,
+    repeat: &[&'a str],
+    at: &Location,
+    findings: &mut Findings,
+) {
     let scope = At {
         names,
         position,
         current: None,
         columns: None,
+        repeat,
     };
     for (language, template) in &text.0 {
         let names = match crate::template::names(template) {

@@ -14,7 +14,7 @@ use serde::Serialize;
 pub use check::LoadError;
 pub use model::{
     Choice, Choices, EndOutcome, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Quota, QuotaAction,
-    QuotaCell, Text,
+    QuotaCell, Text, instance_key, split_key,
 };
 
 /// Loads and checks the questionnaire in `path`, by its extension: `.toml` is the own format,

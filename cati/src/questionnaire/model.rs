@@ -2,6 +2,7 @@
 //! order, each question with its type, texts per language, routing and checks, and where in
 //! its file it was defined (for every error message after loading).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -213,6 +214,9 @@ pub enum QuotaAction {
 pub struct Repeat {
     /// The number of times (XLSForm's `repeat_count`); none: until the respondent says stop.
     pub count: Option<Expr>,
+    /// Without a count: the yes/no question that ends each time round, asking for one more
+    /// ([`Questionnaire::ask_for_another`] adds it).
+    pub another: Option<String>,
 }
 
 /// One question.
@@ -414,8 +418,58 @@ impl Questionnaire {
         out
     }
 
-    /// The question named `name`, in any group.
+    /// Gives each repeat without a count a last question, `GROUP_another` (yes or no), so the
+    /// interviewer asks whether there is one more: on a call nobody taps "add".
+    pub fn ask_for_another(&mut self) {
+        fn walk(items: &mut [Item], language: &str) {
+            for item in items {
+                let Item::Group(g) = item else { continue };
+                walk(&mut g.items, language);
+                let Some(repeat) = g.repeat.as_mut().filter(|r| r.count.is_none() && r.another.is_none()) else {
+                    continue;
+                };
+                let name = format!("{}_another", g.name);
+                repeat.another = Some(name.clone());
+                let what = g
+                    .label
+                    .as_ref()
+                    .and_then(|l| l.get(language))
+                    .unwrap_or(&g.name)
+                    .to_string();
+                let option = |name: &str, label: &str| Choice {
+                    name: name.into(),
+                    label: Text::one(language, label),
+                    exclusive: false,
+                    fields: BTreeMap::new(),
+                };
+                g.items.push(Item::Question(Box::new(Question {
+                    name,
+                    kind: Kind::SingleChoice(Choices {
+                        options: vec![option("yes", "Yes"), option("no", "No")],
+                        shuffle: false,
+                        other: false,
+                        filter: None,
+                    }),
+                    label: Text::one(language, &format!("Is there another? ({what})")),
+                    hint: None,
+                    required: true,
+                    required_when: None,
+                    required_message: None,
+                    relevant: None,
+                    constraint: None,
+                    constraint_message: None,
+                    default: None,
+                    at: g.at.at_column("type"),
+                })));
+            }
+        }
+        let language = self.languages.first().cloned().unwrap_or_default();
+        walk(&mut self.items, &language);
+    }
+
+    /// The question named `name`, in any group; or the one a repeat's answer key names (`age[2]`).
     pub fn question(&self, name: &str) -> Option<&Question> {
+        let name = split_key(name).0;
         fn find<'a>(items: &'a [Item], name: &str) -> Option<&'a Question> {
             items.iter().find_map(|item| match item {
                 Item::Question(q) if q.name == name => Some(&**q),
@@ -461,4 +515,33 @@ impl Questionnaire {
         walk(&self.items, &mut out);
         out
     }
+}
+
+/// The name an answer is kept under: `name`, or inside repeats `name[k]` for the k-th time
+/// round (`name[2][3]`: the third time round an inner repeat, in the second of the outer).
+pub fn instance_key<'a>(name: &'a str, instance: &[usize]) -> Cow<'a, str> {
+    if instance.is_empty() {
+        return Cow::Borrowed(name);
+    }
+    let mut key = name.to_string();
+    for k in instance {
+        key.push_str(&format!("[{k}]"));
+    }
+    Cow::Owned(key)
+}
+
+/// A key split into the question's name and the times round its repeats (`age[2]` is
+/// `("age", [2])`).
+pub fn split_key(key: &str) -> (&str, Vec<usize>) {
+    let mut name = key;
+    let mut instance = Vec::new();
+    while let Some(open) = name.rfind('[')
+        && let Some(inner) = name[open + 1..].strip_suffix(']')
+        && let Ok(k) = inner.parse::<usize>()
+    {
+        instance.push(k);
+        name = &name[..open];
+    }
+    instance.reverse();
+    (name, instance)
 }

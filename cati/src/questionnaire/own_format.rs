@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::check::LoadError;
 use super::model::{
     Choice, Choices, EndOutcome, FieldType, Group, Item, Kind, Location, Question, Questionnaire, Quota, QuotaAction,
-    QuotaCell, Text,
+    QuotaCell, Repeat, Text,
 };
 use crate::expr::{self, Expr};
 
@@ -79,6 +79,7 @@ struct RawGroup {
     shuffle: bool,
     #[serde(default)]
     rotate: bool,
+    repeat_count: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -430,13 +431,19 @@ pub fn read(file: &str, source: &str) -> Result<Questionnaire, Vec<LoadError>> {
     for (i, g) in raw.groups.iter().enumerate() {
         let at = reader.at(format!("groups[{i}] ({})", g.name), None);
         let relevant = reader.expr(&g.relevant, &at.at_column("relevant"));
+        let repeat = reader
+            .expr(&g.repeat_count, &at.at_column("repeat_count"))
+            .map(|count| Repeat {
+                count: Some(count),
+                another: None,
+            });
         let group = Group {
             name: g.name.clone(),
             label: g.label.as_ref().map(|l| reader.text(l)),
             relevant,
             shuffle: g.shuffle,
             rotate: g.rotate,
-            repeat: None,
+            repeat,
             items: Vec::new(),
             at,
         };

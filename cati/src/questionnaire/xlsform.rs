@@ -389,6 +389,7 @@ pub fn read_bytes(file: &str, bytes: &[u8]) -> Result<Read, Vec<LoadError>> {
                 let count = if repeat {
                     Some(Repeat {
                         count: import.expr(&cell(row, "repeat_count"), expr_at("repeat_count")),
+                        another: None,
                     })
                 } else {
                     None
@@ -617,7 +618,7 @@ pub fn read_bytes(file: &str, bytes: &[u8]) -> Result<Read, Vec<LoadError>> {
     }
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("form").to_string();
     let title = setting("form_title").unwrap_or_else(|| stem.clone());
-    let questionnaire = Questionnaire {
+    let mut questionnaire = Questionnaire {
         id: setting("form_id").unwrap_or(stem),
         title: Text::one(&languages[0], &title),
         version: setting("version").unwrap_or_else(|| "1".into()),
@@ -627,6 +628,7 @@ pub fn read_bytes(file: &str, bytes: &[u8]) -> Result<Read, Vec<LoadError>> {
         quotas: Vec::new(),
         notes,
     };
+    questionnaire.ask_for_another();
     Ok(Read {
         questionnaire,
         errors: rows_refused,
