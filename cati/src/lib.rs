@@ -27,6 +27,7 @@
 
 pub mod aapor;
 pub mod callback;
+pub mod desk;
 pub mod expr;
 pub mod interview;
 pub mod lookups;

@@ -220,6 +220,11 @@ impl SampleGate {
             change(book);
         }
     }
+
+    /// Reads a campaign's book (none: the campaign has none here).
+    pub fn read<R>(&self, campaign: i64, look: impl FnOnce(&QuotaBook) -> R) -> Option<R> {
+        self.books.read().expect("the quota books").get(&campaign).map(look)
+    }
 }
 
 /// A record's stored fields as expression values.

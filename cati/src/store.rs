@@ -486,3 +486,39 @@ pub async fn quota_book(
     }
     Ok(book)
 }
+
+/// The latest published version of the questionnaire `key` (a campaign's `questionnaire`
+/// setting names it): new interviews start on it.
+pub async fn latest_version(db: &Db, key: &str) -> Result<Option<VersionId>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT id FROM questionnaire_versions WHERE key = $1 ORDER BY id DESC LIMIT 1")
+            .bind(key)
+            .fetch_optional(pool)
+            .await?
+    }))
+}
+
+/// A record's interview still open (suspended for a callback, or left on a question when
+/// the line dropped), the latest if several: its next call resumes it.
+pub async fn open_for_record(db: &Db, record: i64) -> Result<Option<InterviewId>, StoreError> {
+    Ok(with_db!(db, |pool| {
+        sqlx::query_scalar(
+            "SELECT id FROM interviews WHERE record_id = $1 AND state IN ('asking', 'suspended')
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(record)
+        .fetch_optional(pool)
+        .await?
+    }))
+}
+
+/// A record's sample fields as stored.
+pub async fn record_fields(db: &Db, record: i64) -> Result<serde_json::Value, StoreError> {
+    let fields: Json<serde_json::Value> = with_db!(db, |pool| {
+        sqlx::query_scalar("SELECT fields FROM records WHERE id = $1")
+            .bind(record)
+            .fetch_one(pool)
+            .await?
+    });
+    Ok(fields.0)
+}
