@@ -6,6 +6,7 @@
 
 mod cli;
 mod output;
+mod web;
 
 use std::process::ExitCode;
 

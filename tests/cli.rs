@@ -361,7 +361,7 @@ async fn the_demo_runs_and_a_second_run_adds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let run = || paceline(&test, dir.path());
     run()
-        .args(["demo", "--records", "2000"])
+        .args(["demo", "--records", "2000", "--setup-only"])
         .assert()
         .success()
         .stdout(predicate::str::contains("2000 row(s) read").and(predicate::str::contains("demo logins")));
@@ -375,7 +375,7 @@ async fn the_demo_runs_and_a_second_run_adds_nothing() {
     let added = first["records"]["new"].as_i64().unwrap();
     assert!((1900..2000).contains(&added), "{added}");
     run()
-        .args(["demo", "--records", "2000"])
+        .args(["demo", "--records", "2000", "--setup-only"])
         .assert()
         .success()
         .stdout(predicate::str::contains("        0 added"));

@@ -26,6 +26,11 @@ pub struct DemoArgs {
     /// Where to write the generated sample file.
     #[arg(long, default_value = "paceline-demo-sample.csv")]
     sample: PathBuf,
+    /// Set the demo up and stop, without serving the web application.
+    #[arg(long)]
+    setup_only: bool,
+    #[command(flatten)]
+    serve: super::serve::ServeArgs,
 }
 
 /// The demo's campaign.
@@ -122,10 +127,13 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
     let counts = campaigns::status_counts(&app.db, campaign.id).await?;
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
     println!("records in the campaign: {total}");
-    println!("\ndemo logins (for the web screens of later releases):");
+    println!("\ndemo logins:");
     for (login, _, role, password) in LOGINS {
         println!("  {role:<10} {login:<11} password {password}");
     }
     println!("\nlook further with: paceline campaign show {CAMPAIGN}   paceline sample list --campaign {CAMPAIGN}");
-    Ok(())
+    if args.setup_only {
+        return Ok(());
+    }
+    super::serve::run(app, &args.serve).await
 }

@@ -8,6 +8,7 @@ mod interviewer;
 mod questionnaire;
 mod return_visit;
 mod sample;
+mod serve;
 mod simulate;
 mod team;
 mod user;
@@ -47,8 +48,10 @@ enum Command {
     /// Do-not-call lists.
     #[command(subcommand)]
     Dnc(dnc::DncCommand),
-    /// Sets up a demo campaign with a generated sample and shows it.
+    /// Sets up a demo campaign with a generated sample, then serves the web application.
     Demo(demo::DemoArgs),
+    /// Serves the web application: pages for people, the JSON API under /api/.
+    Serve(serve::ServeArgs),
     /// Runs a call-simulator scenario through the campaign runtime and prints its figures
     /// (uses its own store, not --database).
     Simulate(simulate::SimulateArgs),
@@ -112,6 +115,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Interviewer(command) => interviewer::run(&ctx, command).await,
         Command::ReturnVisit(command) => return_visit::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
+        Command::Serve(command) => serve::run(&ctx, &command).await,
         Command::Aapor(aapor) => aapor::run(aapor, Some(&ctx.db)).await,
         Command::Simulate(_) | Command::Questionnaire(_) => {
             unreachable!("handled before the store is opened")

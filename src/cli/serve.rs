@@ -1,0 +1,28 @@
+//! `paceline serve`: the web application on the store.
+
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use super::App;
+use crate::web::{AppState, serve};
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The port (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: IpAddr,
+}
+
+/// Serves until the process is stopped.
+pub async fn run(app: &App, args: &ServeArgs) -> anyhow::Result<()> {
+    let state = AppState::new(app.db.clone(), Arc::new(app.clock));
+    serve(state, SocketAddr::new(args.host, args.port), |bound| {
+        println!("Paceline is listening on http://{bound}/");
+        let _ = std::io::stdout().flush();
+    })
+    .await
+}

@@ -1,0 +1,83 @@
+//! The web application (axum): pages for people and a JSON API under `/api/` for programs,
+//! with the same sign-in and the same permissions. Sessions ([`session`]), sign-in limits
+//! ([`login_limit`]) and CSRF protection ([`csrf`]) guard every route; each handler says
+//! which roles it allows ([`auth::Authed::require`]).
+
+pub mod api;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod login_limit;
+pub mod pages;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+use chrono::Duration;
+use paceline_dialer::Db;
+use paceline_dialer::clock::Clock;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub db: Db,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Signed-in sessions.
+    pub sessions: Arc<session::Sessions>,
+    /// Failed sign-in counts.
+    pub limit: Arc<login_limit::LoginLimit>,
+    /// The page templates.
+    pub pages: Arc<pages::Pages>,
+}
+
+impl AppState {
+    /// The state of a server on `db`: sessions end after 12 idle hours; 5 failed sign-ins
+    /// per login or address in 15 minutes, then a wait.
+    pub fn new(db: Db, clock: Arc<dyn Clock>) -> Self {
+        AppState {
+            db,
+            clock,
+            sessions: Arc::new(session::Sessions::new(Duration::hours(12))),
+            limit: Arc::new(login_limit::LoginLimit::new(5, Duration::minutes(15))),
+            pages: Arc::new(pages::Pages::new()),
+        }
+    }
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(auth::login_page).post(auth::login_submit))
+        .route("/logout", post(auth::logout_submit))
+        .route("/password", get(auth::password_page).post(auth::password_submit))
+        .route("/static/paceline.css", get(pages::stylesheet))
+        .route("/api/login", post(auth::api_login))
+        .route("/api/logout", post(auth::api_logout))
+        .route("/api/me", get(auth::api_me))
+        .route("/api/password", post(auth::api_password))
+        .route("/api/users", get(api::list_users).post(api::create_user))
+        .route("/api/campaigns", get(api::list_campaigns))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .with_state(state)
+}
+
+/// Serves the application on `address` until the process is stopped; `ready` is told the
+/// address bound (port 0 picks a free one).
+pub async fn serve(state: AppState, address: SocketAddr, ready: impl FnOnce(SocketAddr)) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {address}: {e}"))?;
+    ready(listener.local_addr()?);
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
+    Ok(())
+}

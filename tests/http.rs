@@ -1,0 +1,355 @@
+//! The web application over real HTTP, as a browser or a program uses it: `paceline serve`
+//! on a store (SQLite, or PostgreSQL with PACELINE_TEST_DATABASE_URL), sign-in through the
+//! form and the API, CSRF protection, sign-in limits, the password change, and every role
+//! refused what it may not do.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use paceline_dialer::store::testing::TestDb;
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+use serde_json::{Value, json};
+
+/// A running `paceline serve`, stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn paceline(test: &TestDb, dir: &Path) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("paceline"));
+    command
+        .current_dir(dir)
+        .arg("--database")
+        .arg(&test.url)
+        .env_remove("DATABASE_URL");
+    command
+}
+
+/// The demo's users and campaign (admin, supervisor, agent, analyst), then the server.
+fn server(test: &TestDb, dir: &Path) -> Server {
+    let status = paceline(test, dir)
+        .args(["demo", "--records", "50", "--setup-only"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut child = paceline(test, dir)
+        .args(["serve", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("Paceline is listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .trim_end_matches('/')
+        .to_string();
+    Server { child, url }
+}
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// The value of `name="csrf"` in a page.
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("the page has a CSRF field") + 19;
+    page[at..at + 64].to_string()
+}
+
+/// Signs in through the API; the CSRF token of the session.
+async fn api_login(client: &reqwest::Client, url: &str, login: &str, password: &str) -> String {
+    let response = client
+        .post(format!("{url}/api/login"))
+        .json(&json!({ "login": login, "password": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{login} could not sign in");
+    let me: Value = response.json().await.unwrap();
+    me["csrf"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_the_form_and_out_again() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let client = browser();
+    // Not signed in: every page leads to the sign-in form.
+    let home = client.get(format!("{}/", server.url)).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    assert_eq!(home.headers()["location"], "/login");
+
+    let form = client.get(format!("{}/login", server.url)).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let page = form.text().await.unwrap();
+    let csrf = csrf_of(&page);
+    // A form posted without its token (another site's form) is refused.
+    let forged = client
+        .post(format!("{}/login", server.url))
+        .form(&[("login", "agent"), ("password", "demo-agent-pw")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let signed_in = client
+        .post(format!("{}/login", server.url))
+        .form(&[("login", "agent"), ("password", "demo-agent-pw"), ("csrf", &csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().to_string();
+    assert!(cookie.starts_with("paceline_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let home = client
+        .get(format!("{}/", server.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("Welcome, Demo Agent"), "{home}");
+
+    // Signing out needs the session's token too.
+    let session_csrf = csrf_of(&home);
+    let forged = client.post(format!("{}/logout", server.url)).send().await.unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let out = client
+        .post(format!("{}/logout", server.url))
+        .form(&[("csrf", &session_csrf)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let me = client.get(format!("{}/api/me", server.url)).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = me.json().await.unwrap();
+    assert_eq!(body["error"], "sign in first");
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_limited() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let client = browser();
+    for _ in 0..5 {
+        let wrong = client
+            .post(format!("{}/api/login", server.url))
+            .json(&json!({ "login": "supervisor", "password": "guess" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = wrong.json().await.unwrap();
+        assert_eq!(body["error"], "the login or the password is wrong");
+    }
+    // The sixth attempt waits, even with the right password.
+    let limited = client
+        .post(format!("{}/api/login", server.url))
+        .json(&json!({ "login": "supervisor", "password": "demo-supervisor-pw" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = limited.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("too many failed sign-ins; try again after")
+    );
+}
+
+#[tokio::test]
+async fn a_password_change_signs_out_the_other_sessions() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let (here, elsewhere) = (browser(), browser());
+    let csrf = api_login(&here, &server.url, "analyst", "demo-analyst-pw").await;
+    api_login(&elsewhere, &server.url, "analyst", "demo-analyst-pw").await;
+    let change = |token: Option<&str>, body: Value| {
+        let mut request = here.post(format!("{}/api/password", server.url)).json(&body);
+        if let Some(token) = token {
+            request = request.header("X-CSRF-Token", token);
+        }
+        request.send()
+    };
+    let no_token = change(
+        None,
+        json!({ "current": "demo-analyst-pw", "new": "a much longer one" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(no_token.status(), StatusCode::FORBIDDEN);
+    let wrong = change(Some(&csrf), json!({ "current": "nope", "new": "a much longer one" }))
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.json::<Value>().await.unwrap()["field"], "current");
+    let weak = change(Some(&csrf), json!({ "current": "demo-analyst-pw", "new": "short" }))
+        .await
+        .unwrap();
+    assert_eq!(weak.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = weak.json().await.unwrap();
+    assert_eq!(body["field"], "new");
+    assert!(body["error"].as_str().unwrap().starts_with("the password is too short"));
+    let done = change(
+        Some(&csrf),
+        json!({ "current": "demo-analyst-pw", "new": "a much longer one" }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.status(), StatusCode::OK);
+    // This session goes on; the other one is over; the new password signs in.
+    let me = here.get(format!("{}/api/me", server.url)).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let gone = elsewhere.get(format!("{}/api/me", server.url)).send().await.unwrap();
+    assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
+    api_login(&browser(), &server.url, "analyst", "a much longer one").await;
+}
+
+#[tokio::test]
+async fn each_role_is_refused_what_it_may_not_do() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let url = &server.url;
+    // A campaign nobody is assigned to, beside the demo's.
+    std::fs::write(
+        dir.path().join("other.toml"),
+        "kind = \"survey\"\ncaller_id = \"+12125550100\"\ndefault_country = \"US\"\n",
+    )
+    .unwrap();
+    let status = paceline(&test, dir.path())
+        .args(["campaign", "create", "other", "--config", "other.toml"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let names = |campaigns: Value| -> Vec<String> {
+        campaigns
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let new_user = json!({ "login": "bo", "password": "long enough pw", "roles": ["agent"] });
+    for (login, password) in [
+        ("agent", "demo-agent-pw"),
+        ("supervisor", "demo-supervisor-pw"),
+        ("analyst", "demo-analyst-pw"),
+    ] {
+        let client = browser();
+        let csrf = api_login(&client, url, login, password).await;
+        let users = client.get(format!("{url}/api/users")).send().await.unwrap();
+        assert_eq!(users.status(), StatusCode::FORBIDDEN, "{login} listed users");
+        let body: Value = users.json().await.unwrap();
+        assert_eq!(
+            body["error"],
+            format!("'{login}' may not do this: it needs the role admin")
+        );
+        let create = client
+            .post(format!("{url}/api/users"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&new_user)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(create.status(), StatusCode::FORBIDDEN, "{login} created a user");
+        let campaigns: Value = client
+            .get(format!("{url}/api/campaigns"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let expected: &[&str] = match login {
+            "analyst" => &["demo-survey", "other"],
+            _ => &["demo-survey"],
+        };
+        assert_eq!(names(campaigns), expected, "{login}'s campaigns");
+    }
+    // Not signed in at all.
+    let anonymous = reqwest::Client::new()
+        .get(format!("{url}/api/users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+    // The admin may, and bad input names its field.
+    let admin = browser();
+    let csrf = api_login(&admin, url, "admin", "demo-admin-pw").await;
+    let post = |body: Value| {
+        admin
+            .post(format!("{url}/api/users"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let bad_role = post(json!({ "login": "bo", "password": "long enough pw", "roles": ["chief"] }))
+        .await
+        .unwrap();
+    assert_eq!(bad_role.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = bad_role.json().await.unwrap();
+    assert_eq!(body["field"], "roles");
+    assert_eq!(
+        body["error"],
+        "unknown role 'chief'; roles are agent, supervisor, admin, analyst"
+    );
+    let created = post(new_user.clone()).await.unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.json::<Value>().await.unwrap()["login"], "bo");
+    let again = post(new_user).await.unwrap();
+    assert_eq!(again.json::<Value>().await.unwrap()["field"], "login");
+    let all: Value = admin
+        .get(format!("{url}/api/users"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 5);
+    // The new agent is on no campaign, so sees none.
+    let bo = browser();
+    api_login(&bo, url, "bo", "long enough pw").await;
+    let campaigns: Value = bo
+        .get(format!("{url}/api/campaigns"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(campaigns, json!([]));
+}
