@@ -5,6 +5,7 @@
 //! messages here and nowhere else.
 
 mod cli;
+mod live;
 mod output;
 mod web;
 

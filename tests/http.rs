@@ -38,7 +38,7 @@ fn paceline(test: &TestDb, dir: &Path) -> Command {
 /// The demo's users and campaign (admin, supervisor, agent, analyst), then the server.
 fn server(test: &TestDb, dir: &Path) -> Server {
     let status = paceline(test, dir)
-        .args(["demo", "--records", "50", "--setup-only"])
+        .args(["demo", "--records", "50", "--interviewers", "0", "--setup-only"])
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -352,4 +352,157 @@ async fn each_role_is_refused_what_it_may_not_do() {
         .await
         .unwrap();
     assert_eq!(campaigns, json!([]));
+}
+
+/// The demo with its live campaign (two simulated interviewers), serving on a free port.
+fn demo(test: &TestDb, dir: &Path) -> Server {
+    let mut child = paceline(test, dir)
+        .args(["demo", "--records", "300", "--interviewers", "2", "--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the demo stopped before serving"
+        );
+        if let Some(url) = line.trim().strip_prefix("Paceline is listening on ") {
+            break url.trim_end_matches('/').to_string();
+        }
+    };
+    // Keep reading, so the demo never blocks on a full pipe.
+    std::thread::spawn(move || for _ in reader.lines() {});
+    Server { child, url }
+}
+
+#[tokio::test]
+async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&test, dir.path());
+    let url = &server.url;
+    let agent = browser();
+    let csrf = api_login(&agent, url, "agent", "demo-agent-pw").await;
+    let act = |action: &'static str, body: Value| {
+        agent
+            .post(format!("{url}/api/agent/{action}"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let view: Value = act("login", json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!(view["state"], "not_ready");
+    let view: Value = act("ready", json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!(view["state"], "ready");
+
+    // The supervisor's feed shows the demo's calls as they happen.
+    let supervisor = browser();
+    api_login(&supervisor, url, "supervisor", "demo-supervisor-pw").await;
+    let mut feed = supervisor.get(format!("{url}/api/events")).send().await.unwrap();
+    assert_eq!(feed.status(), StatusCode::OK);
+    let first = tokio::time::timeout(std::time::Duration::from_secs(60), feed.chunk())
+        .await
+        .expect("no event within a minute")
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("event:"), "{first:?}");
+    // An agent may not read the supervisors' feed.
+    let refused = agent.get(format!("{url}/api/events")).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // A person answers within a few simulated seconds of a dial; give it two minutes.
+    let mut view = Value::Null;
+    for _ in 0..240 {
+        view = agent
+            .get(format!("{url}/api/agent"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if view["state"] == "on_call" && !view["interview"].is_null() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert_eq!(view["state"], "on_call", "no call in two minutes: {view}");
+    assert!(
+        view["call"]["fields"]["respondent_id"].is_string(),
+        "the screen pop: {view}"
+    );
+
+    // The respondent's answers, from the questionnaire's scripted interview.
+    let answers: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/health-survey.answers.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // A wrong answer is refused with the question's own message, and changes nothing.
+    assert_eq!(view["interview"]["question"]["name"], "welcome");
+    view = act("answer", json!({ "value": null }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["interview"]["question"]["name"], "consent");
+    let refused = act("answer", json!({ "value": "perhaps" })).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("consent"), "{body}");
+    let mut asked = vec![];
+    while view["interview"]["state"]["state"] == "asking" {
+        let question = view["interview"]["question"]["name"].as_str().unwrap().to_string();
+        let value = answers.get(&question).cloned().unwrap_or(Value::Null);
+        let response = act("answer", json!({ "value": value })).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{question}: {}",
+            response.text().await.unwrap()
+        );
+        view = response.json().await.unwrap();
+        asked.push(question);
+        assert!(asked.len() < 100, "the interview does not end: {asked:?}");
+    }
+    assert_eq!(view["interview"]["state"]["state"], "complete", "{view}");
+    assert!(asked.contains(&"postcode".to_string()));
+
+    // The disposition waits for the end of the call.
+    let early = act("finish", json!({})).await.unwrap();
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    view = act("hang-up", json!({})).await.unwrap().json().await.unwrap();
+    for _ in 0..20 {
+        if view["state"] == "wrap_up" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        view = agent
+            .get(format!("{url}/api/agent"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    }
+    assert_eq!(view["state"], "wrap_up", "{view}");
+    view = act("finish", json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!(view["needs_disposition"], false, "{view}");
+    assert!(view["interview"].is_null());
+
+    // Stored: the record is complete (AAPOR 1.1), the interview with every answer.
+    let (disposition, state): (String, String) = paceline_dialer::with_db!(&test.db, |p| sqlx::query_as(
+        "SELECT r.last_disposition, i.state FROM interviews i JOIN records r ON r.id = i.record_id
+         WHERE i.interviewer_id = (SELECT id FROM users WHERE login = 'agent')"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!((disposition.as_str(), state.as_str()), ("complete", "complete"));
 }

@@ -243,6 +243,13 @@ impl SurveyDesk {
             .unwrap_or_default()
     }
 
+    /// A question of the questionnaire of the interviewer's open interview, by name (or by
+    /// the key of its answer inside a repeat).
+    pub fn question(&self, agent: UserId, name: &str) -> Option<crate::questionnaire::Question> {
+        let open = self.open.get(&agent)?;
+        self.versions.get(&open.version)?.question(name).cloned()
+    }
+
     /// The interviewer's open interview, if any.
     pub fn open(&self, agent: UserId) -> Option<&Open> {
         self.open.get(&agent)

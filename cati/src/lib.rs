@@ -34,6 +34,7 @@ pub mod lookups;
 pub mod outcome;
 pub mod questionnaire;
 pub mod quota;
+pub mod respondent;
 pub mod return_visit;
 pub mod store;
 pub mod template;

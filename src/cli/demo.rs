@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use paceline_dialer::campaign::store as campaigns;
 use paceline_dialer::campaign::{
-    CampaignConfig, CampaignError, CampaignKind, CampaignSettings, CampaignStatus, LifecycleStep,
+    CallingHours, CampaignConfig, CampaignError, CampaignKind, CampaignSettings, CampaignStatus, Day, LifecycleStep,
 };
 use paceline_dialer::sample::import::{ImportOptions, import_file};
 use paceline_dialer::sample::record::{self, RecordFilter};
@@ -26,6 +26,9 @@ pub struct DemoArgs {
     /// Where to write the generated sample file.
     #[arg(long, default_value = "paceline-demo-sample.csv")]
     sample: PathBuf,
+    /// Simulated interviewers taking calls beside the people signed in.
+    #[arg(long, default_value_t = 5)]
+    interviewers: usize,
     /// Set the demo up and stop, without serving the web application.
     #[arg(long)]
     setup_only: bool,
@@ -35,6 +38,11 @@ pub struct DemoArgs {
 
 /// The demo's campaign.
 const CAMPAIGN: &str = "demo-survey";
+/// The demo's questionnaire (its id, and the file, built into the binary).
+const QUESTIONNAIRE: &str = "health-survey";
+const QUESTIONNAIRE_FILE: &[u8] = include_bytes!("../../questionnaires/health-survey.xlsx");
+/// The simulated interviewers' password (they sign in through the runtime, not a browser).
+const SIMULATED_PASSWORD: &str = "simulated-interviewer";
 /// The demo's team.
 const TEAM: &str = "demo-team";
 /// Demo logins, their roles and passwords (printed for the person trying the demo).
@@ -69,6 +77,19 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
+    paceline_cati::store::publish(&app.db, "health-survey.xlsx", QUESTIONNAIRE_FILE, app.now()).await?;
+    let mut simulated = Vec::new();
+    for i in 1..=args.interviewers {
+        let login = format!("sim-{i:02}");
+        let id = match users::find_user(&app.db, &login).await? {
+            Some(user) => user.id,
+            None => {
+                let name = format!("Simulated Interviewer {i}");
+                users::add_agent_batch(&app.db, &[(login, name)], SIMULATED_PASSWORD, TEAM, app.now()).await?[0]
+            }
+        };
+        simulated.push(id);
+    }
     let campaign = match campaigns::find(&app.db, CAMPAIGN).await {
         Ok(campaign) => campaign,
         Err(CampaignError::NotFound(_)) => {
@@ -80,6 +101,13 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
                 settings: CampaignSettings {
                     caller_id: Some("+12125550100".into()),
                     fields: synthetic::fields(),
+                    questionnaire: Some(QUESTIONNAIRE.into()),
+                    // Every day, within the hours the law allows.
+                    calling_hours: CallingHours {
+                        days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun],
+                        ranges: vec!["08:00-21:00".parse().expect("a valid range")],
+                        ..CallingHours::default()
+                    },
                     ..CampaignSettings::default()
                 },
             };
@@ -135,5 +163,45 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
     if args.setup_only {
         return Ok(());
     }
-    super::serve::run(app, &args.serve).await
+    let now = app.now();
+    let start = simulated_start(&campaign.settings.calling_hours, now);
+    if start != now {
+        println!(
+            "\nit is night for the demo's respondents: the simulated world's clock starts at {} and runs on in real time",
+            start.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    let live = crate::live::spawn(
+        app.url.clone(),
+        crate::live::LiveConfig {
+            campaign: CAMPAIGN.into(),
+            simulated,
+            seed: 7,
+            start,
+        },
+    )
+    .await?;
+    println!(
+        "\n{} simulated interviewers are taking calls; sign in as 'agent' to take some too.",
+        args.interviewers
+    );
+    super::serve::run_with(app, &args.serve, Some(live)).await
+}
+
+/// When the simulated world's clock starts: now, or, when it is night in all of the demo
+/// sample's time zones, the next quarter hour when some of them may be called.
+fn simulated_start(hours: &CallingHours, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    let zones: Vec<String> = [
+        "America/New_York",
+        "America/Chicago",
+        "America/Denver",
+        "America/Los_Angeles",
+    ]
+    .iter()
+    .map(|z| z.to_string())
+    .collect();
+    (0..96)
+        .map(|quarter| now + chrono::Duration::minutes(15 * quarter))
+        .find(|at| !paceline_dialer::runtime::hopper::open_zones(hours, &zones, *at).is_empty())
+        .unwrap_or(now)
 }

@@ -77,6 +77,8 @@ fn database_url(database: Option<String>) -> String {
 /// What every command needs: the store and the clock.
 pub struct App {
     db: Db,
+    /// The store's URL (the live runtime opens its own connections).
+    url: String,
     clock: WallClock,
 }
 
@@ -105,7 +107,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
     let db = Db::open(&url)
         .await
         .with_context(|| format!("opening the store at {url}"))?;
-    let ctx = App { db, clock: WallClock };
+    let ctx = App {
+        db,
+        url,
+        clock: WallClock,
+    };
     let result = match args.command {
         Command::User(command) => user::run(&ctx, command).await,
         Command::Team(command) => team::run(&ctx, command).await,

@@ -19,7 +19,13 @@ pub struct ServeArgs {
 
 /// Serves until the process is stopped.
 pub async fn run(app: &App, args: &ServeArgs) -> anyhow::Result<()> {
-    let state = AppState::new(app.db.clone(), Arc::new(app.clock));
+    run_with(app, args, None).await
+}
+
+/// Serves, with the live campaign runtime `live` when there is one.
+pub async fn run_with(app: &App, args: &ServeArgs, live: Option<crate::live::Live>) -> anyhow::Result<()> {
+    let mut state = AppState::new(app.db.clone(), Arc::new(app.clock));
+    state.live = live;
     serve(state, SocketAddr::new(args.host, args.port), |bound| {
         println!("Paceline is listening on http://{bound}/");
         let _ = std::io::stdout().flush();

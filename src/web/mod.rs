@@ -3,10 +3,12 @@
 //! ([`login_limit`]) and CSRF protection ([`csrf`]) guard every route; each handler says
 //! which roles it allows ([`auth::Authed::require`]).
 
+pub mod agent;
 pub mod api;
 pub mod auth;
 pub mod csrf;
 pub mod error;
+pub mod events;
 pub mod login_limit;
 pub mod pages;
 pub mod session;
@@ -33,6 +35,8 @@ pub struct AppState {
     pub limit: Arc<login_limit::LoginLimit>,
     /// The page templates.
     pub pages: Arc<pages::Pages>,
+    /// The live campaign runtime, when this server runs one.
+    pub live: Option<crate::live::Live>,
 }
 
 impl AppState {
@@ -45,6 +49,7 @@ impl AppState {
             sessions: Arc::new(session::Sessions::new(Duration::hours(12))),
             limit: Arc::new(login_limit::LoginLimit::new(5, Duration::minutes(15))),
             pages: Arc::new(pages::Pages::new()),
+            live: None,
         }
     }
 }
@@ -63,6 +68,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/password", post(auth::api_password))
         .route("/api/users", get(api::list_users).post(api::create_user))
         .route("/api/campaigns", get(api::list_campaigns))
+        .route("/api/events", get(events::stream))
+        .route("/api/agent", get(agent::view))
+        .route("/api/agent/{action}", post(agent::act))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .with_state(state)
 }

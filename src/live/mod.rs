@@ -1,0 +1,492 @@
+//! The live campaign runtime of the server: one task owns the engine (on the simulated switch,
+//! in real time), the survey desk beside it and the simulated interviewers, and serves the
+//! requests of the people signed in (go ready, answer, end the call, give the disposition)
+//! one at a time, between the switch's events, the engine's timers and the simulated
+//! interviewers' acts. Everything the engine decides goes out on its event stream.
+
+mod simulated;
+mod world;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use paceline_cati::desk::{Ending, SurveyDesk};
+use paceline_cati::expr::Value;
+use paceline_cati::interview::{Shown, State};
+use paceline_dialer::Db;
+use paceline_dialer::agent::AgentState;
+use paceline_dialer::campaign::store as campaigns;
+use paceline_dialer::clock::{Clock, ManualClock};
+use paceline_dialer::events::{CallStep, Event, EventBus};
+use paceline_dialer::runtime::{Engine, EngineConfig, EngineError};
+use paceline_dialer::sim::switch::SimSwitch;
+use paceline_dialer::sim::world::World;
+use paceline_dialer::users::UserId;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+
+pub use simulated::Interviewers;
+
+/// How the live runtime runs.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// The campaign to run (by name).
+    pub campaign: String,
+    /// The agents simulated (already assigned to the campaign).
+    pub simulated: Vec<UserId>,
+    /// The seed of the simulated world and interviewers.
+    pub seed: u64,
+    /// The simulated world's time at launch (usually now); from there it runs in real time.
+    pub start: DateTime<Utc>,
+}
+
+/// What a person at the agent desktop does.
+#[derive(Debug, Clone)]
+pub enum AgentAction {
+    /// Sign in to the telephony (the agent's assigned running campaigns); not ready at first.
+    LogIn,
+    /// Ready for calls.
+    Ready,
+    /// Not ready, for a reason.
+    NotReady(String),
+    /// Sign out of the telephony.
+    LogOut,
+    /// Answer the question on screen (with the text of "other, specify").
+    Answer(serde_json::Value, Option<String>),
+    /// Back to the question before.
+    Back,
+    /// End the call.
+    HangUp,
+    /// End the interview and give the call its disposition.
+    Finish(Ending),
+}
+
+/// The call an agent is on (or wrapping up).
+#[derive(Debug, Clone, Serialize)]
+pub struct CallView {
+    /// The campaign.
+    pub campaign: i64,
+    /// The record.
+    pub record: i64,
+    /// When it was bridged.
+    pub since: DateTime<Utc>,
+    /// The record's fields (the screen pop).
+    pub fields: serde_json::Value,
+    /// Whether the line has dropped (wrap-up).
+    pub ended: bool,
+}
+
+/// The agent's interview.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterviewView {
+    /// Its id.
+    pub id: i64,
+    /// Where it stands: asking, complete, screened_out, terminated, suspended.
+    pub state: State,
+    /// The question on screen.
+    pub question: Option<Shown>,
+}
+
+/// Everything the agent desktop shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentView {
+    /// The agent.
+    pub agent: UserId,
+    /// The state: logged_out, ready, not_ready, reserved, on_call, wrap_up.
+    pub state: &'static str,
+    /// The not-ready reason.
+    pub reason: Option<String>,
+    /// Since when.
+    pub since: Option<DateTime<Utc>>,
+    /// The call.
+    pub call: Option<CallView>,
+    /// The interview.
+    pub interview: Option<InterviewView>,
+    /// Whether the last call waits for its disposition.
+    pub needs_disposition: bool,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, String>>;
+
+enum Request {
+    Act(UserId, AgentAction, Reply<AgentView>),
+    View(UserId, Reply<AgentView>),
+}
+
+/// The handle the web handlers hold.
+#[derive(Clone)]
+pub struct Live {
+    requests: mpsc::Sender<Request>,
+    /// The engine's event stream (the wallboard and the desktops subscribe).
+    pub events: EventBus,
+}
+
+impl Live {
+    /// Does what an agent asked; their desktop as it is after.
+    pub async fn act(&self, agent: UserId, action: AgentAction) -> Result<AgentView, String> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(Request::Act(agent, action, tx))
+            .await
+            .map_err(|_| "the live runtime has stopped".to_string())?;
+        rx.await.map_err(|_| "the live runtime has stopped".to_string())?
+    }
+
+    /// The agent's desktop.
+    pub async fn view(&self, agent: UserId) -> Result<AgentView, String> {
+        let (tx, rx) = oneshot::channel();
+        self.requests
+            .send(Request::View(agent, tx))
+            .await
+            .map_err(|_| "the live runtime has stopped".to_string())?;
+        rx.await.map_err(|_| "the live runtime has stopped".to_string())?
+    }
+}
+
+/// The runtime's own state.
+struct Runtime {
+    db: Db,
+    engine: Engine<SimSwitch>,
+    desk: SurveyDesk,
+    interviewers: Interviewers,
+    clock: ManualClock,
+    time: SimTime,
+    feed: tokio::sync::broadcast::Receiver<Event>,
+    calls: HashMap<UserId, CallView>,
+}
+
+/// The simulated world's time: from its start, in step with the wall clock.
+#[derive(Debug, Clone, Copy)]
+struct SimTime {
+    start: DateTime<Utc>,
+    wall: std::time::Instant,
+}
+
+impl SimTime {
+    fn now(&self) -> DateTime<Utc> {
+        self.start + chrono::Duration::from_std(self.wall.elapsed()).unwrap_or_default()
+    }
+}
+
+/// Starts the live runtime on the store at `url` (its own connections, on a thread of its
+/// own: the engine is a single-threaded state machine): the campaign runs (started if it is
+/// published or paused), the simulated interviewers sign in and go ready.
+pub async fn spawn(url: String, config: LiveConfig) -> anyhow::Result<Live> {
+    let (ready_tx, ready_rx) = oneshot::channel();
+    std::thread::Builder::new()
+        .name("live-campaign".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(e) => {
+                    let _ = ready_tx.send(Err(anyhow::Error::from(e)));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                match start(&url, config).await {
+                    Ok((live, requests, state)) => {
+                        let _ = ready_tx.send(Ok(live));
+                        state.run(requests).await;
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            });
+        })
+        .context("starting the live campaign's thread")?;
+    ready_rx.await.context("the live campaign's thread stopped")?
+}
+
+async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Receiver<Request>, Runtime)> {
+    let db = Db::open(url).await?;
+    let time = SimTime {
+        start: config.start,
+        wall: std::time::Instant::now(),
+    };
+    let now = time.now();
+    let mut campaign = campaigns::find(&db, &config.campaign).await?;
+    let step = match campaign.status {
+        paceline_dialer::campaign::CampaignStatus::Published => Some(paceline_dialer::campaign::LifecycleStep::Start),
+        paceline_dialer::campaign::CampaignStatus::Paused => Some(paceline_dialer::campaign::LifecycleStep::Resume),
+        _ => None,
+    };
+    if let Some(step) = step {
+        campaign = campaigns::step(&db, &config.campaign, step, None, now).await?;
+    }
+    let clock = ManualClock::new(now);
+    let switch = SimSwitch::new(World::new(Arc::new(world::demo_world(now)), config.seed), clock.clone());
+    let events = EventBus::new(1 << 14);
+    let feed = events.subscribe();
+    let engine_config = EngineConfig {
+        node: "live".into(),
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::start(
+        db.clone(),
+        switch,
+        Arc::new(clock.clone()),
+        events.clone(),
+        engine_config,
+    )
+    .await?;
+    let mut desk = SurveyDesk::new(db.clone(), Arc::new(clock.clone()));
+    desk.open_campaign(campaign.id)
+        .await
+        .with_context(|| format!("opening the survey of campaign '{}'", campaign.name))?;
+    engine.set_quota_gate(desk.gate());
+    engine.run_campaign(&campaign.name, None).await?;
+    for &agent in &config.simulated {
+        engine.log_in(agent, None).await?;
+        engine.go_ready(agent).await?;
+    }
+    let (tx, rx) = mpsc::channel(1024);
+    let runtime = Runtime {
+        db,
+        engine,
+        desk,
+        interviewers: Interviewers::new(config.simulated.iter().copied(), config.seed),
+        clock,
+        time,
+        feed,
+        calls: HashMap::new(),
+    };
+    Ok((Live { requests: tx, events }, rx, runtime))
+}
+
+impl Runtime {
+    async fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+        loop {
+            if let Err(e) = self.catch_up().await {
+                tracing::error!(error = %e, "the live runtime failed; it stops");
+                return;
+            }
+            let wait = self
+                .next_at()
+                .map(|at| (at - self.time.now()).to_std().unwrap_or_default())
+                .unwrap_or(std::time::Duration::from_secs(1))
+                .min(std::time::Duration::from_secs(1));
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                request = requests.recv() => {
+                    let Some(request) = request else { return };
+                    if let Err(e) = self.catch_up().await {
+                        tracing::error!(error = %e, "the live runtime failed; it stops");
+                        return;
+                    }
+                    self.serve(request).await;
+                }
+            }
+        }
+    }
+
+    fn next_at(&self) -> Option<DateTime<Utc>> {
+        [
+            self.engine.switch().next_event_at(),
+            self.engine.next_timer(),
+            self.interviewers.next_at(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Does everything due up to now, each at its own time, then sets the clock to now.
+    async fn catch_up(&mut self) -> anyhow::Result<()> {
+        loop {
+            let now = self.time.now();
+            let Some(next) = self.next_at().filter(|at| *at <= now) else {
+                break;
+            };
+            if next > self.clock.now() {
+                self.clock.set(next);
+            }
+            if self.engine.switch().next_event_at() == Some(next) {
+                let (_, event) = self.engine.switch_mut().pop_event().expect("an event is due");
+                self.engine.on_call_event(event).await?;
+            } else if self.interviewers.next_at() == Some(next) {
+                let act = self.interviewers.due(next).expect("an act is due");
+                self.simulated(act).await?;
+            } else {
+                self.engine.fire_timers().await?;
+            }
+            self.follow_events().await?;
+        }
+        let now = self.time.now();
+        if now > self.clock.now() {
+            self.clock.set(now);
+        }
+        self.engine.commit().await?;
+        self.follow_events().await
+    }
+
+    /// Reads the engine's events: bridged calls open interviews (the simulated interviewers
+    /// conduct theirs), ended calls put simulated interviewers into wrap-up.
+    async fn follow_events(&mut self) -> anyhow::Result<()> {
+        loop {
+            let event = match self.feed.try_recv() {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::TryRecvError::Lagged(n)) => {
+                    tracing::warn!(missed = n, "the live runtime's event feed lagged");
+                    continue;
+                }
+                Err(_) => return Ok(()),
+            };
+            let now = self.clock.now();
+            if let Event::Call(note) = &event {
+                match note.step {
+                    CallStep::Bridged { agent } => {
+                        let fields = paceline_cati::store::record_fields(&self.db, note.record).await?;
+                        self.calls.insert(
+                            agent,
+                            CallView {
+                                campaign: note.campaign,
+                                record: note.record,
+                                since: note.at,
+                                fields,
+                                ended: false,
+                            },
+                        );
+                    }
+                    CallStep::Ended { .. } => {
+                        if let Some((&agent, call)) = self.calls.iter_mut().find(|(_, c)| c.record == note.record) {
+                            call.ended = true;
+                            if self.interviewers.simulates(agent) {
+                                self.interviewers.wrap_up(agent, now);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(agent) = self.desk.on_event(&event).await?
+                && self.interviewers.simulates(agent)
+            {
+                self.interviewers
+                    .conduct(&mut self.desk, agent, now, now.date_naive())
+                    .await;
+            }
+        }
+    }
+
+    async fn simulated(&mut self, act: simulated::Act) -> anyhow::Result<()> {
+        match act {
+            simulated::Act::HangUp(agent) => match self.engine.hang_up(agent).await {
+                Ok(()) | Err(EngineError::NotOnCall(_)) => {}
+                Err(e) => return Err(e.into()),
+            },
+            simulated::Act::Dispose(agent) => {
+                if !self.engine.needs_disposition(agent) {
+                    return Ok(());
+                }
+                let disposal = if self.desk.open(agent).is_some() {
+                    let ending = Interviewers::ending(&self.desk, agent);
+                    self.desk.finish(agent, ending).await?
+                } else {
+                    // A call that reached no interview (an answering machine the detector missed).
+                    paceline_dialer::runtime::Disposal::AnsweringMachine
+                };
+                self.calls.remove(&agent);
+                self.engine.dispose_and_ready(agent, disposal).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn serve(&mut self, request: Request) {
+        match request {
+            Request::Act(agent, action, reply) => {
+                let result = self.act(agent, action).await.map_err(|e| e.to_string());
+                let result = match result {
+                    Ok(()) => self.view(agent),
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(result);
+            }
+            Request::View(agent, reply) => {
+                let _ = reply.send(self.view(agent));
+            }
+        }
+    }
+
+    async fn act(&mut self, agent: UserId, action: AgentAction) -> anyhow::Result<()> {
+        if self.interviewers.simulates(agent) {
+            anyhow::bail!("agent {agent} is simulated");
+        }
+        match action {
+            AgentAction::LogIn => {
+                self.engine.log_in(agent, None).await?;
+            }
+            AgentAction::Ready => {
+                self.engine.go_ready(agent).await?;
+            }
+            AgentAction::NotReady(reason) => {
+                self.engine.go_not_ready(agent, &reason).await?;
+            }
+            AgentAction::LogOut => {
+                self.engine.log_out(agent).await?;
+            }
+            AgentAction::Answer(json, other) => {
+                let question = self
+                    .desk
+                    .current(agent)
+                    .and_then(|(_, shown)| shown)
+                    .context("there is no question on screen")?;
+                let definition = self
+                    .desk
+                    .question(agent, &question.question)
+                    .context("the question on screen is not in the questionnaire")?;
+                let value = if json.is_null() {
+                    Value::Empty
+                } else {
+                    paceline_cati::interview::parse_answer(&definition, &json)
+                        .map_err(|message| anyhow::anyhow!("{}: {message}", question.name))?
+                };
+                self.desk.answer(agent, value, other.as_deref()).await?;
+            }
+            AgentAction::Back => self.desk.back(agent).await?,
+            AgentAction::HangUp => self.engine.hang_up(agent).await?,
+            AgentAction::Finish(ending) => {
+                if !self.engine.needs_disposition(agent) {
+                    anyhow::bail!("end the call first: a disposition is given in wrap-up");
+                }
+                let disposal = self.desk.finish(agent, ending).await?;
+                self.engine.dispose(agent, disposal).await?;
+                self.calls.remove(&agent);
+            }
+        }
+        Ok(())
+    }
+
+    fn view(&self, agent: UserId) -> Result<AgentView, String> {
+        let pool = self.engine.pool().view(agent);
+        let (state, reason) = match pool.as_ref().map(|v| &v.status.state) {
+            None | Some(AgentState::LoggedOut) => ("logged_out", None),
+            Some(AgentState::Ready) => ("ready", None),
+            Some(AgentState::NotReady { reason }) => ("not_ready", Some(reason.clone())),
+            Some(AgentState::Reserved { .. }) => ("reserved", None),
+            Some(AgentState::OnCall { .. }) => ("on_call", None),
+            Some(AgentState::WrapUp { .. }) => ("wrap_up", None),
+        };
+        let interview = self.desk.open(agent).map(|open| {
+            let (state, question) = self.desk.current(agent).unwrap_or((State::Asking, None));
+            InterviewView {
+                id: open.interview,
+                state,
+                question,
+            }
+        });
+        Ok(AgentView {
+            agent,
+            state,
+            reason,
+            since: pool.map(|v| v.since),
+            call: self.calls.get(&agent).cloned(),
+            interview,
+            needs_disposition: self.engine.needs_disposition(agent),
+        })
+    }
+}

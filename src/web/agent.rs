@@ -1,0 +1,103 @@
+//! The agent desktop's API: the agent's state, call, screen pop and interview, and what they
+//! do (sign in to the telephony, ready, not ready, answer, back, hang up, the disposition).
+//! Only agents, and only for themselves.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use chrono::{DateTime, Utc};
+use paceline_cati::desk::Ending;
+use paceline_dialer::users::Role;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Authed;
+use super::error::WebError;
+use crate::live::{AgentAction, AgentView, Live};
+
+fn live(state: &AppState) -> Result<&Live, WebError> {
+    state
+        .live
+        .as_ref()
+        .ok_or_else(|| WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into()))
+}
+
+/// `GET /api/agent`: the signed-in agent's desktop.
+pub async fn view(State(state): State<AppState>, user: Authed) -> Result<Json<AgentView>, WebError> {
+    user.require(&[Role::Agent])?;
+    let view = live(&state)?
+        .view(user.session.user)
+        .await
+        .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
+    Ok(Json(view))
+}
+
+/// What the actions take (each only the fields it needs).
+#[derive(Debug, Default, Deserialize)]
+pub struct ActionBody {
+    /// `not-ready`: why.
+    reason: Option<String>,
+    /// `answer`: the answer (a string, a number, a list for multiple choice, null for none).
+    value: Option<serde_json::Value>,
+    /// `answer`: the text of "other, specify".
+    other: Option<String>,
+    /// `finish`: `as_it_ended` (default), `break_off` or `callback`.
+    ending: Option<String>,
+    /// `finish` with `callback`: when (RFC 3339).
+    at: Option<DateTime<Utc>>,
+    /// `finish` with `callback`: for this agent only (default true).
+    personal: Option<bool>,
+}
+
+/// `POST /api/agent/{action}`: `login`, `ready`, `not-ready`, `logout`, `answer`, `back`,
+/// `hang-up`, `finish`. Returns the desktop after it.
+pub async fn act(
+    State(state): State<AppState>,
+    user: Authed,
+    Path(action): Path<String>,
+    body: Option<Json<ActionBody>>,
+) -> Result<Json<AgentView>, WebError> {
+    user.require(&[Role::Agent])?;
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    let action = match action.as_str() {
+        "login" => AgentAction::LogIn,
+        "ready" => AgentAction::Ready,
+        "not-ready" => AgentAction::NotReady(
+            body.reason
+                .filter(|r| !r.trim().is_empty())
+                .ok_or_else(|| WebError::invalid("reason", "say why you are not ready"))?,
+        ),
+        "logout" => AgentAction::LogOut,
+        "answer" => AgentAction::Answer(body.value.unwrap_or(serde_json::Value::Null), body.other),
+        "back" => AgentAction::Back,
+        "hang-up" => AgentAction::HangUp,
+        "finish" => AgentAction::Finish(match body.ending.as_deref().unwrap_or("as_it_ended") {
+            "as_it_ended" => Ending::AsItEnded,
+            "break_off" => Ending::BreakOff {
+                reason: body.reason.unwrap_or_else(|| "the respondent broke off".into()),
+            },
+            "callback" => Ending::Callback {
+                at: body
+                    .at
+                    .ok_or_else(|| WebError::invalid("at", "a callback needs its time"))?,
+                personal: body.personal.unwrap_or(true),
+            },
+            other => {
+                return Err(WebError::invalid(
+                    "ending",
+                    format!("'{other}' is not an ending: as_it_ended, break_off or callback"),
+                ));
+            }
+        }),
+        other => {
+            return Err(WebError::invalid(
+                "action",
+                format!("there is no agent action '{other}'"),
+            ));
+        }
+    };
+    let view = live(&state)?
+        .act(user.session.user, action)
+        .await
+        .map_err(|message| WebError::Invalid { message, field: None })?;
+    Ok(Json(view))
+}

@@ -1,0 +1,37 @@
+//! `GET /api/events`: the live domain events (agent states, call steps, pacer decisions) as
+//! server-sent events, for the wallboard (supervisors and admins). Pushed, never polled.
+
+use std::convert::Infallible;
+
+use axum::extract::State;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use paceline_dialer::users::Role;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::BroadcastStream;
+
+use super::AppState;
+use super::auth::Authed;
+use super::error::WebError;
+
+/// The event stream.
+pub async fn stream(
+    State(state): State<AppState>,
+    user: Authed,
+) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, WebError> {
+    user.require(&[Role::Supervisor, Role::Admin])?;
+    let live = state.live.as_ref().ok_or_else(|| {
+        WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into())
+    })?;
+    let events = BroadcastStream::new(live.events.subscribe()).filter_map(|event| {
+        // A subscriber that fell behind misses events; the wallboard reads state anew then.
+        let event = event.ok()?;
+        let kind = match &event {
+            paceline_dialer::events::Event::AgentState(_) => "agent",
+            paceline_dialer::events::Event::Call(_) => "call",
+            paceline_dialer::events::Event::Decision(_) => "decision",
+            paceline_dialer::events::Event::Preview(_) => "preview",
+        };
+        SseEvent::default().event(kind).json_data(&event).ok().map(Ok)
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}
