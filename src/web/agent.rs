@@ -21,6 +21,18 @@ fn live(state: &AppState) -> Result<&Live, WebError> {
         .ok_or_else(|| WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into()))
 }
 
+/// `GET /agent`: the agent desktop page (its script reads and drives `/api/agent`).
+pub async fn page(
+    State(state): State<AppState>,
+    super::auth::PageUser(user): super::auth::PageUser,
+) -> Result<axum::response::Html<String>, super::error::PageError> {
+    user.require(&[Role::Agent])?;
+    Ok(axum::response::Html(state.pages.render(
+        "agent.html",
+        minijinja::context! { user => super::auth::Me::from(&user.session) },
+    )))
+}
+
 /// `GET /api/agent`: the signed-in agent's desktop.
 pub async fn view(State(state): State<AppState>, user: Authed) -> Result<Json<AgentView>, WebError> {
     user.require(&[Role::Agent])?;

@@ -35,3 +35,28 @@ pub async fn stream(
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
+
+/// `GET /api/agent/events`: a `changed` event whenever something happens to the signed-in
+/// agent (a state change, a call bridged to them), so the desktop reads its state again.
+pub async fn agent_stream(
+    State(state): State<AppState>,
+    user: Authed,
+) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, WebError> {
+    user.require(&[Role::Agent])?;
+    let live = state.live.as_ref().ok_or_else(|| {
+        WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into())
+    })?;
+    let me = user.session.user;
+    let events = BroadcastStream::new(live.events.subscribe()).filter_map(move |event| {
+        let mine = match event.ok()? {
+            paceline_dialer::events::Event::AgentState(change) => change.agent == me,
+            paceline_dialer::events::Event::Call(note) => {
+                matches!(note.step, paceline_dialer::events::CallStep::Bridged { agent } if agent == me)
+            }
+            paceline_dialer::events::Event::Preview(note) => note.agent == me,
+            paceline_dialer::events::Event::Decision(_) => false,
+        };
+        mine.then(|| Ok(SseEvent::default().event("changed").data("{}")))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()))
+}

@@ -24,6 +24,7 @@ impl Pages {
             ("login.html", include_str!("../../templates/login.html")),
             ("home.html", include_str!("../../templates/home.html")),
             ("password.html", include_str!("../../templates/password.html")),
+            ("agent.html", include_str!("../../templates/agent.html")),
         ] {
             env.add_template(name, source).expect("the built-in templates parse");
         }
@@ -65,5 +66,13 @@ pub async fn stylesheet() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../../static/paceline.css"),
+    )
+}
+
+/// The agent desktop's script.
+pub async fn agent_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/agent.js"),
     )
 }

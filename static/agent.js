@@ -1,0 +1,183 @@
+// The agent desktop: reads /api/agent when the server says something changed (server-sent
+// events, no polling) and after each action; keyboard first: digits pick options, Enter
+// moves on, Esc goes back, F2 ready, F3 not ready, F9 hang up, F10 disposition.
+"use strict";
+
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const $ = (id) => document.getElementById(id);
+let view = null;
+let picked = new Set();
+let ticking = null;
+
+async function call(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: { "content-type": "application/json", "x-csrf-token": csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    $("error").textContent = json.error || `failed (${response.status})`;
+    return null;
+  }
+  $("error").textContent = "";
+  return json;
+}
+
+async function act(action, body) {
+  const next = await call("POST", `/api/agent/${action}`, body || {});
+  if (next) render(next);
+}
+
+async function refresh() {
+  const next = await call("GET", "/api/agent");
+  if (next) render(next);
+}
+
+function clock(since) {
+  if (!since) return "0:00";
+  const s = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+function tick() {
+  if (!view) return;
+  $("state-timer").textContent = clock(view.since);
+  if (view.call) $("call-timer").textContent = clock(view.call.since);
+}
+
+function render(next) {
+  const before = view && view.interview && view.interview.question && view.interview.question.name;
+  view = next;
+  $("state").textContent = view.state.replace("_", " ");
+  $("state").dataset.state = view.state;
+  $("reason").textContent = view.reason ? `(${view.reason})` : "";
+  const loggedIn = view.state !== "logged_out";
+  $("phone-in").hidden = loggedIn;
+  $("phone-out").hidden = !loggedIn;
+  const free = view.state === "not_ready" || (view.state === "wrap_up" && !view.needs_disposition);
+  $("ready").disabled = !free;
+  $("not-ready").disabled = !loggedIn || view.state === "not_ready";
+
+  $("call").hidden = !view.call;
+  if (view.call) {
+    $("call-ended").hidden = !view.call.ended;
+    $("hang-up").disabled = view.state !== "on_call";
+    const record = $("record");
+    record.replaceChildren();
+    for (const [name, value] of Object.entries(view.call.fields || {})) {
+      const dt = document.createElement("dt");
+      dt.textContent = name;
+      const dd = document.createElement("dd");
+      dd.textContent = value === null ? "" : String(value);
+      record.append(dt, dd);
+    }
+  }
+
+  const interview = view.interview;
+  $("interview").hidden = !interview;
+  if (interview) {
+    const asking = interview.state.state === "asking" && interview.question;
+    $("question").hidden = !asking;
+    $("ended").hidden = asking;
+    if (!asking) $("ended-how").textContent = interview.state.state.replace("_", " ");
+    if (asking) showQuestion(interview.question, interview.question.name !== before);
+  }
+  $("wrap").hidden = !view.needs_disposition;
+  if (!$("wrap").hidden && (!interview || interview.state.state !== "asking")) $("finish").focus();
+  tick();
+}
+
+function showQuestion(q, fresh) {
+  $("progress").value = q.progress;
+  $("question-text").textContent = q.text;
+  $("question-text").dataset.name = q.name;
+  $("question-hint").textContent = q.hint || "";
+  const list = $("options");
+  list.replaceChildren();
+  const choice = q.kind === "single_choice" || q.kind === "multiple_choice";
+  if (fresh) {
+    picked = new Set(Array.isArray(q.answer) ? q.answer : q.answer != null && choice ? [q.answer] : []);
+  }
+  q.options.forEach(([name, text], i) => {
+    const item = document.createElement("li");
+    item.dataset.option = name;
+    item.textContent = `${i + 1}. ${text}`;
+    item.className = picked.has(name) ? "picked" : "";
+    item.onclick = () => pick(i);
+    list.append(item);
+  });
+  const input = $("answer");
+  input.hidden = choice || q.kind === "note";
+  input.type = { integer: "number", decimal: "number", rating: "number", date: "date", time: "time" }[q.kind] || "text";
+  input.step = q.kind === "decimal" ? "any" : "1";
+  if (fresh) input.value = q.answer != null && !choice ? String(q.answer) : "";
+  $("other").hidden = !picked.has("other");
+  if (fresh) (input.hidden ? $("question").querySelector("button[type=submit]") : input).focus();
+}
+
+function pick(i) {
+  const q = view.interview.question;
+  if (i >= q.options.length) return;
+  const name = q.options[i][0];
+  if (q.kind === "multiple_choice") {
+    if (picked.has(name)) picked.delete(name);
+    else picked.add(name);
+  } else {
+    picked = new Set([name]);
+  }
+  showQuestion(q, false);
+  if (picked.has("other")) $("other").focus();
+}
+
+function answerValue(q) {
+  if (q.kind === "note") return null;
+  if (q.kind === "single_choice") return picked.size ? [...picked][0] : null;
+  if (q.kind === "multiple_choice") return [...picked];
+  const raw = $("answer").value.trim();
+  if (raw === "") return null;
+  if (["integer", "decimal", "rating"].includes(q.kind)) return Number(raw);
+  return raw;
+}
+
+$("question").addEventListener("submit", (e) => {
+  e.preventDefault();
+  const q = view.interview.question;
+  const other = picked.has("other") ? $("other").value : undefined;
+  act("answer", { value: answerValue(q), other });
+});
+$("back").onclick = () => act("back");
+$("phone-in").onclick = () => act("login");
+$("phone-out").onclick = () => act("logout");
+$("ready").onclick = () => act("ready");
+$("not-ready").onclick = () => act("not-ready", { reason: $("reason-pick").value });
+$("hang-up").onclick = () => act("hang-up");
+$("finish").onclick = () => act("finish", { ending: "as_it_ended" });
+$("break-off").onclick = () => act("finish", { ending: "break_off" });
+$("callback").onclick = () => {
+  const local = $("callback-at").value;
+  if (!local) {
+    $("error").textContent = "say when to call back";
+    return;
+  }
+  act("finish", { ending: "callback", at: new Date(local).toISOString(), personal: $("callback-personal").checked });
+};
+
+document.addEventListener("keydown", (e) => {
+  const typing = e.target.tagName === "INPUT" && e.target.type !== "checkbox";
+  if (e.key === "F2") { e.preventDefault(); act("ready"); return; }
+  if (e.key === "F3") { e.preventDefault(); $("not-ready").click(); return; }
+  if (e.key === "F9") { e.preventDefault(); act("hang-up"); return; }
+  if (e.key === "F10") { e.preventDefault(); $("finish").click(); return; }
+  const q = view && view.interview && view.interview.state.state === "asking" && view.interview.question;
+  if (!q) return;
+  if (e.key === "Escape") { e.preventDefault(); act("back"); return; }
+  if (!typing && /^[1-9]$/.test(e.key)) { e.preventDefault(); pick(Number(e.key) - 1); return; }
+  if (!typing && e.key === "Enter") { e.preventDefault(); $("question").requestSubmit(); }
+});
+
+const events = new EventSource("/api/agent/events");
+events.addEventListener("changed", refresh);
+events.onopen = refresh;
+ticking = setInterval(tick, 1000);
+refresh();

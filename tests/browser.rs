@@ -1,0 +1,299 @@
+//! The web application in headless Chromium, as a person uses it (Debian packages `chromium`
+//! and `chromium-driver`; `.ci/run` installs them and runs these tests with `--ignored`):
+//! an agent signs in, goes ready, takes a live predictive call of the demo, answers the
+//! questionnaire to the end with the keyboard alone and gives the disposition; an analyst is
+//! refused the agent desktop. Screenshots are kept in `target/browser-artifacts/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use paceline_dialer::store::testing::TestDb;
+use serde_json::{Value, json};
+
+/// A child process killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// chromedriver on a free port, and a headless Chromium session through it.
+async fn chromium() -> (Running, Client) {
+    let driver = std::env::var("PACELINE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let port = free_port();
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("cannot start {driver} ({e}): install the Debian packages chromium and chromium-driver")
+        });
+    let driver = Running(child);
+    let chrome = std::env::var("PACELINE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chrome,
+            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"],
+        }),
+    );
+    for _ in 0..100 {
+        if let Ok(client) = ClientBuilder::rustls()
+            .expect("a TLS configuration")
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            return (driver, client);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start on port {port}");
+}
+
+/// The demo on a free port (two simulated interviewers beside the person).
+fn demo(test: &TestDb, dir: &Path) -> (Running, String) {
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("paceline"))
+        .current_dir(dir)
+        .args(["--database", &test.url])
+        .args(["demo", "--records", "300", "--interviewers", "2", "--port", "0"])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the demo stopped before serving"
+        );
+        if let Some(url) = line.trim().strip_prefix("Paceline is listening on ") {
+            break url.trim_end_matches('/').to_string();
+        }
+    };
+    std::thread::spawn(move || for _ in reader.lines() {});
+    (Running(child), url)
+}
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn sign_in(client: &Client, url: &str, login: &str, password: &str) {
+    client.goto(&format!("{url}/login")).await.unwrap();
+    client
+        .find(Locator::Css("input[name=login]"))
+        .await
+        .unwrap()
+        .send_keys(login)
+        .await
+        .unwrap();
+    let password_field = client.find(Locator::Css("input[name=password]")).await.unwrap();
+    password_field.send_keys(password).await.unwrap();
+    password_field.send_keys(&Key::Enter.to_string()).await.unwrap();
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("form[action='/logout']"))
+        .await
+        .unwrap_or_else(|e| panic!("{login} did not get signed in: {e}"));
+}
+
+/// Presses a key on whatever has the focus.
+async fn press(client: &Client, key: &str) {
+    client.active_element().await.unwrap().send_keys(key).await.unwrap();
+}
+
+async fn state(client: &Client) -> String {
+    client
+        .find(Locator::Id("state"))
+        .await
+        .unwrap()
+        .attr("data-state")
+        .await
+        .unwrap()
+        .unwrap_or_default()
+}
+
+async fn wait_for_state(client: &Client, want: &str, seconds: u64) {
+    for _ in 0..seconds * 4 {
+        if state(client).await == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("the desktop never showed '{want}' (it shows '{}')", state(client).await);
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, url) = demo(&test, dir.path());
+    let (_driver, client) = chromium().await;
+
+    sign_in(&client, &url, "agent", "demo-agent-pw").await;
+    client.goto(&format!("{url}/agent")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#state[data-state='logged_out']"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("phone-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_state(&client, "not_ready", 10).await;
+    press(&client, &Key::F2.to_string()).await;
+    wait_for_state(&client, "ready", 10).await;
+    // A predictive call reaches the agent within a couple of minutes of the demo's dialing.
+    wait_for_state(&client, "on_call", 180).await;
+    client
+        .wait()
+        .for_element(Locator::Css("#question-text[data-name]"))
+        .await
+        .unwrap();
+    client
+        .screenshot()
+        .await
+        .map(|png| std::fs::write(artifacts().join("agent-desktop.png"), png).unwrap())
+        .unwrap();
+
+    let answers: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/health-survey.answers.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut asked: Vec<String> = Vec::new();
+    loop {
+        if client
+            .find(Locator::Id("question"))
+            .await
+            .unwrap()
+            .attr("hidden")
+            .await
+            .unwrap()
+            .is_some()
+        {
+            break;
+        }
+        let name = client
+            .find(Locator::Id("question-text"))
+            .await
+            .unwrap()
+            .attr("data-name")
+            .await
+            .unwrap()
+            .unwrap();
+        if asked.last() == Some(&name) {
+            // Not moved on yet: wait for the desktop to show the next question.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        assert!(asked.len() < 100, "the interview does not end: {asked:?}");
+        asked.push(name.clone());
+        let value = answers.get(&name).cloned().unwrap_or(Value::Null);
+        let options = client.find_all(Locator::Css("#options li")).await.unwrap();
+        if !options.is_empty() {
+            let picks: Vec<String> = match &value {
+                Value::Array(items) => items.iter().map(|v| v.as_str().unwrap().to_string()).collect(),
+                Value::String(s) => vec![s.clone()],
+                _ => vec![],
+            };
+            for pick in picks {
+                let mut index = None;
+                for (i, option) in options.iter().enumerate() {
+                    if option.attr("data-option").await.unwrap().as_deref() == Some(pick.as_str()) {
+                        index = Some(i);
+                    }
+                }
+                let index = index.unwrap_or_else(|| panic!("{name}: no option '{pick}' on screen"));
+                press(&client, &(index + 1).to_string()).await;
+            }
+            press(&client, &Key::Enter.to_string()).await;
+        } else {
+            let text = match &value {
+                Value::Null => String::new(),
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            // The answer field has the focus for a typed answer; the date field takes its
+            // digits in the browser's order.
+            let field = client.active_element().await.unwrap();
+            if field.attr("type").await.unwrap().as_deref() == Some("date") {
+                client
+                    .execute(
+                        "document.getElementById('answer').value = arguments[0];",
+                        vec![json!(text)],
+                    )
+                    .await
+                    .unwrap();
+            } else if !text.is_empty() {
+                field.send_keys(&text).await.unwrap();
+            }
+            press(&client, &Key::Enter.to_string()).await;
+        }
+    }
+    let ended = client
+        .find(Locator::Id("ended-how"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(ended, "complete", "after {asked:?}");
+    press(&client, &Key::F9.to_string()).await;
+    wait_for_state(&client, "wrap_up", 10).await;
+    press(&client, &Key::F10.to_string()).await;
+    client.wait().for_element(Locator::Css("#wrap[hidden]")).await.unwrap();
+    client
+        .screenshot()
+        .await
+        .map(|png| std::fs::write(artifacts().join("agent-after-disposition.png"), png).unwrap())
+        .unwrap();
+    let (disposition,): (String,) = paceline_dialer::with_db!(&test.db, |p| sqlx::query_as(
+        "SELECT r.last_disposition FROM interviews i JOIN records r ON r.id = i.record_id
+         WHERE i.interviewer_id = (SELECT id FROM users WHERE login = 'agent')"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(disposition, "complete");
+
+    // An analyst may not open the agent desktop.
+    client.delete_all_cookies().await.unwrap();
+    sign_in(&client, &url, "analyst", "demo-analyst-pw").await;
+    client.goto(&format!("{url}/agent")).await.unwrap();
+    let body = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(
+        body.contains("'analyst' may not do this: it needs the role agent"),
+        "{body}"
+    );
+    client.close().await.unwrap();
+}
