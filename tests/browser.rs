@@ -1,8 +1,9 @@
 //! The web application in headless Chromium, as a person uses it (Debian packages `chromium`
 //! and `chromium-driver`; `.ci/run` installs them and runs these tests with `--ignored`):
 //! an agent signs in, goes ready, takes a live predictive call of the demo, answers the
-//! questionnaire to the end with the keyboard alone and gives the disposition; an analyst is
-//! refused the agent desktop. Screenshots are kept in `target/browser-artifacts/`.
+//! questionnaire to the end with the keyboard alone and gives the disposition, while the
+//! supervisor's wallboard shows the agent on the call and then the completed interview; an
+//! analyst is refused the agent desktop and the wallboard. Screenshots are kept in `target/browser-artifacts/`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -145,6 +146,20 @@ async fn wait_for_state(client: &Client, want: &str, seconds: u64) {
     panic!("the desktop never showed '{want}' (it shows '{}')", state(client).await);
 }
 
+async fn wait_for_text(client: &Client, css: &str, want: &str, seconds: u64) {
+    let mut seen = String::new();
+    for _ in 0..seconds * 4 {
+        if let Ok(element) = client.find(Locator::Css(css)).await {
+            seen = element.text().await.unwrap_or_default();
+            if seen.contains(want) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("{css} never showed '{want}' (it shows '{seen}')");
+}
+
 #[tokio::test]
 #[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
 async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
@@ -152,6 +167,16 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (_demo, url) = demo(&test, dir.path());
     let (_driver, client) = chromium().await;
+
+    // The supervisor watches the wallboard in a browser of their own.
+    let (_driver2, board) = chromium().await;
+    sign_in(&board, &url, "supervisor", "demo-supervisor-pw").await;
+    board.goto(&format!("{url}/wallboard")).await.unwrap();
+    board
+        .wait()
+        .for_element(Locator::Css("#agents tr[data-agent='agent']"))
+        .await
+        .unwrap();
 
     sign_in(&client, &url, "agent", "demo-agent-pw").await;
     client.goto(&format!("{url}/agent")).await.unwrap();
@@ -181,6 +206,13 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
         .screenshot()
         .await
         .map(|png| std::fs::write(artifacts().join("agent-desktop.png"), png).unwrap())
+        .unwrap();
+    // The wallboard shows the agent on the call.
+    wait_for_text(&board, "#agents tr[data-agent='agent']", "on call", 10).await;
+    board
+        .screenshot()
+        .await
+        .map(|png| std::fs::write(artifacts().join("wallboard.png"), png).unwrap())
         .unwrap();
 
     let answers: Value = serde_json::from_str(
@@ -285,6 +317,9 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
     .await
     .unwrap());
     assert_eq!(disposition, "complete");
+    // ... and the completed interview.
+    wait_for_text(&board, "#agents tr[data-agent='agent'] td.completes", "1", 10).await;
+    board.close().await.unwrap();
 
     // An analyst may not open the agent desktop.
     client.delete_all_cookies().await.unwrap();

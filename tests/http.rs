@@ -505,4 +505,57 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     .await
     .unwrap());
     assert_eq!((disposition.as_str(), state.as_str()), ("complete", "complete"));
+
+    // The wallboard shows it; the supervisor puts the agent not ready; others may not.
+    let board: Value = supervisor
+        .get(format!("{url}/api/wallboard"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(board["completes_today"].as_i64().unwrap() >= 1, "{board}");
+    assert!(board["last_hour"]["dials"].as_u64().unwrap() >= 1, "{board}");
+    let me = board["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["login"] == "agent")
+        .unwrap()
+        .clone();
+    assert_eq!(me["state"], "wrap_up");
+    let refused = agent.get(format!("{url}/api/wallboard")).send().await.unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let supervisor_csrf = supervisor
+        .get(format!("{url}/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["csrf"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let forced = supervisor
+        .post(format!("{url}/api/wallboard/agents/{}/not-ready", me["id"]))
+        .header("X-CSRF-Token", &supervisor_csrf)
+        .json(&json!({ "reason": "coaching" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forced.status(), StatusCode::OK, "{}", forced.text().await.unwrap());
+    let view: Value = agent
+        .get(format!("{url}/api/agent"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (view["state"].as_str(), view["reason"].as_str()),
+        (Some("not_ready"), Some("coaching"))
+    );
 }

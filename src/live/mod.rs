@@ -108,11 +108,94 @@ pub struct AgentView {
     pub needs_disposition: bool,
 }
 
+/// What a supervisor does from the wallboard.
+#[derive(Debug, Clone)]
+pub enum SupervisorAction {
+    /// Puts an agent not ready (after their call, if they are on one).
+    ForceNotReady(UserId, String),
+    /// Signs an agent out of the telephony (after their call, if they are on one).
+    ForceSignOut(UserId),
+    /// Pauses the campaign: no more dials; calls in progress go on.
+    Pause,
+}
+
+/// One agent on the wallboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct AgentRow {
+    /// Their id.
+    pub id: UserId,
+    /// Sign-in name.
+    pub login: String,
+    /// Shown name.
+    pub display_name: String,
+    /// Teams.
+    pub teams: Vec<String>,
+    /// The state.
+    pub state: &'static str,
+    /// The not-ready reason.
+    pub reason: Option<String>,
+    /// Since when.
+    pub since: DateTime<Utc>,
+    /// Interviews they completed today.
+    pub completes_today: i64,
+}
+
+/// Counts over the last hour.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LastHour {
+    /// Numbers dialed.
+    pub dials: usize,
+    /// Calls a person answered.
+    pub person_answers: usize,
+    /// Persons no agent reached in time.
+    pub abandons: usize,
+}
+
+/// The abandon window against its ceiling.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct WindowView {
+    /// Abandons over person answers in the compliance window.
+    pub rate: f64,
+    /// The ceiling.
+    pub ceiling: f64,
+    /// Person answers in the window.
+    pub person_answers: f64,
+    /// Abandons in the window.
+    pub abandons: f64,
+}
+
+/// Everything the supervisor's wallboard shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Wallboard {
+    /// The campaign.
+    pub campaign: String,
+    /// Its status.
+    pub status: String,
+    /// Agents of the campaign's teams and assignments, with their states.
+    pub agents: Vec<AgentRow>,
+    /// Calls ringing or in progress.
+    pub calls: usize,
+    /// Dials, person answers and abandons in the last hour.
+    pub last_hour: LastHour,
+    /// The abandon window.
+    pub window: WindowView,
+    /// The pacer's last decision, with the figures that explain it.
+    pub decision: Option<paceline_dialer::events::DecisionNote>,
+    /// Quota progress per cell.
+    pub quotas: Vec<paceline_cati::quota::CellProgress>,
+    /// Callbacks due now.
+    pub callbacks_due: i64,
+    /// Interviews completed today.
+    pub completes_today: i64,
+}
+
 type Reply<T> = oneshot::Sender<Result<T, String>>;
 
 enum Request {
     Act(UserId, AgentAction, Reply<AgentView>),
     View(UserId, Reply<AgentView>),
+    Wallboard(Reply<Wallboard>),
+    Supervise(SupervisorAction, Reply<()>),
 }
 
 /// The handle the web handlers hold.
@@ -136,9 +219,23 @@ impl Live {
 
     /// The agent's desktop.
     pub async fn view(&self, agent: UserId) -> Result<AgentView, String> {
+        self.ask(|tx| Request::View(agent, tx)).await
+    }
+
+    /// The wallboard.
+    pub async fn wallboard(&self) -> Result<Wallboard, String> {
+        self.ask(Request::Wallboard).await
+    }
+
+    /// Does what a supervisor asked.
+    pub async fn supervise(&self, action: SupervisorAction) -> Result<(), String> {
+        self.ask(|tx| Request::Supervise(action, tx)).await
+    }
+
+    async fn ask<T>(&self, request: impl FnOnce(Reply<T>) -> Request) -> Result<T, String> {
         let (tx, rx) = oneshot::channel();
         self.requests
-            .send(Request::View(agent, tx))
+            .send(request(tx))
             .await
             .map_err(|_| "the live runtime has stopped".to_string())?;
         rx.await.map_err(|_| "the live runtime has stopped".to_string())?
@@ -155,6 +252,20 @@ struct Runtime {
     time: SimTime,
     feed: tokio::sync::broadcast::Receiver<Event>,
     calls: HashMap<UserId, CallView>,
+    campaign: i64,
+    campaign_name: String,
+    /// The pacer's last decision.
+    decision: Option<paceline_dialer::events::DecisionNote>,
+    /// Dials, person answers and abandons of the last hour, oldest first.
+    recent: std::collections::VecDeque<(DateTime<Utc>, Tally)>,
+}
+
+/// What the last hour's counts count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tally {
+    Dial,
+    PersonAnswer,
+    Abandon,
 }
 
 /// The simulated world's time: from its start, in step with the wall clock.
@@ -253,6 +364,10 @@ async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Rec
         time,
         feed,
         calls: HashMap::new(),
+        campaign: campaign.id,
+        campaign_name: campaign.name.clone(),
+        decision: None,
+        recent: std::collections::VecDeque::new(),
     };
     Ok((Live { requests: tx, events }, rx, runtime))
 }
@@ -336,7 +451,23 @@ impl Runtime {
                 Err(_) => return Ok(()),
             };
             let now = self.clock.now();
+            if let Event::Decision(note) = &event
+                && note.campaign == self.campaign
+            {
+                self.decision = Some(note.clone());
+            }
             if let Event::Call(note) = &event {
+                let tally = match &note.step {
+                    CallStep::Dialed { .. } => Some(Tally::Dial),
+                    CallStep::Answered { verdict } if *verdict != paceline_dialer::telephony::Verdict::Machine => {
+                        Some(Tally::PersonAnswer)
+                    }
+                    CallStep::Abandoned => Some(Tally::Abandon),
+                    _ => None,
+                };
+                if let Some(tally) = tally {
+                    self.recent.push_back((note.at, tally));
+                }
                 match note.step {
                     CallStep::Bridged { agent } => {
                         let fields = paceline_cati::store::record_fields(&self.db, note.record).await?;
@@ -409,7 +540,129 @@ impl Runtime {
             Request::View(agent, reply) => {
                 let _ = reply.send(self.view(agent));
             }
+            Request::Wallboard(reply) => {
+                let _ = reply.send(self.wallboard().await.map_err(|e| e.to_string()));
+            }
+            Request::Supervise(action, reply) => {
+                let _ = reply.send(self.supervise(action).await.map_err(|e| e.to_string()));
+            }
         }
+    }
+
+    async fn supervise(&mut self, action: SupervisorAction) -> anyhow::Result<()> {
+        let now = self.clock.now();
+        match action {
+            SupervisorAction::ForceNotReady(agent, reason) => {
+                self.engine.go_not_ready(agent, &reason).await?;
+            }
+            SupervisorAction::ForceSignOut(agent) => {
+                self.engine.force_log_out(agent).await?;
+            }
+            SupervisorAction::Pause => {
+                campaigns::step(
+                    &self.db,
+                    &self.campaign_name,
+                    paceline_dialer::campaign::LifecycleStep::Pause,
+                    None,
+                    now,
+                )
+                .await?;
+                self.engine.stop_campaign(self.campaign).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn wallboard(&mut self) -> anyhow::Result<Wallboard> {
+        let now = self.clock.now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|(at, _)| *at + chrono::Duration::hours(1) <= now)
+        {
+            self.recent.pop_front();
+        }
+        let count = |t: Tally| self.recent.iter().filter(|(_, x)| *x == t).count();
+        let last_hour = LastHour {
+            dials: count(Tally::Dial),
+            person_answers: count(Tally::PersonAnswer),
+            abandons: count(Tally::Abandon),
+        };
+        let campaign = campaigns::find(&self.db, &self.campaign_name).await?;
+        let users = paceline_dialer::users::list_users(&self.db).await?;
+        let today = now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+        let by_agent: Vec<(i64, i64)> = paceline_dialer::with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT i.interviewer_id, COUNT(*) FROM interviews i JOIN records r ON r.id = i.record_id
+                 WHERE r.campaign_id = $1 AND i.state = 'complete' AND i.updated_at >= $2
+                   AND i.interviewer_id IS NOT NULL
+                 GROUP BY i.interviewer_id",
+            )
+            .bind(self.campaign)
+            .bind(today)
+            .fetch_all(pool)
+            .await?
+        });
+        let completes_of = |id: UserId| by_agent.iter().find(|(a, _)| *a == id).map_or(0, |(_, n)| *n);
+        let agents = users
+            .into_iter()
+            .filter(|u| {
+                u.has_role(paceline_dialer::users::Role::Agent)
+                    && (campaign.agents.contains(&u.login) || u.teams.iter().any(|t| campaign.teams.contains(t)))
+            })
+            .map(|u| {
+                let view = self.engine.pool().view(u.id);
+                let (state, reason) = state_name(view.map(|v| &v.status.state));
+                AgentRow {
+                    id: u.id,
+                    login: u.login,
+                    display_name: u.display_name,
+                    teams: u.teams,
+                    state,
+                    reason,
+                    since: view.map_or(u.created_at, |v| v.since),
+                    completes_today: completes_of(u.id),
+                }
+            })
+            .collect();
+        let window = self
+            .engine
+            .window(self.campaign)
+            .map(|w| WindowView {
+                rate: w.rate(),
+                ceiling: w.ceiling,
+                person_answers: w.person_answers,
+                abandons: w.abandons,
+            })
+            .unwrap_or(WindowView {
+                ceiling: campaign.settings.abandon.ceiling,
+                ..WindowView::default()
+            });
+        let (callbacks_due, completes_today): (i64, i64) = paceline_dialer::with_db!(&self.db, |pool| {
+            sqlx::query_as(
+                "SELECT
+                   (SELECT COUNT(*) FROM records WHERE campaign_id = $1 AND status = 'callback' AND next_call_at <= $2),
+                   (SELECT COUNT(*) FROM interviews i JOIN records r ON r.id = i.record_id
+                    WHERE r.campaign_id = $1 AND i.state = 'complete' AND i.updated_at >= $3)",
+            )
+            .bind(self.campaign)
+            .bind(now)
+            .bind(today)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(Wallboard {
+            campaign: campaign.name,
+            status: campaign.status.to_string(),
+            agents,
+            calls: self.engine.live_calls(),
+            last_hour,
+            window,
+            decision: self.decision.clone(),
+            quotas: self.desk.quota_progress(self.campaign),
+            callbacks_due,
+            completes_today,
+        })
     }
 
     async fn act(&mut self, agent: UserId, action: AgentAction) -> anyhow::Result<()> {
@@ -463,14 +716,7 @@ impl Runtime {
 
     fn view(&self, agent: UserId) -> Result<AgentView, String> {
         let pool = self.engine.pool().view(agent);
-        let (state, reason) = match pool.as_ref().map(|v| &v.status.state) {
-            None | Some(AgentState::LoggedOut) => ("logged_out", None),
-            Some(AgentState::Ready) => ("ready", None),
-            Some(AgentState::NotReady { reason }) => ("not_ready", Some(reason.clone())),
-            Some(AgentState::Reserved { .. }) => ("reserved", None),
-            Some(AgentState::OnCall { .. }) => ("on_call", None),
-            Some(AgentState::WrapUp { .. }) => ("wrap_up", None),
-        };
+        let (state, reason) = state_name(pool.map(|v| &v.status.state));
         let interview = self.desk.open(agent).map(|open| {
             let (state, question) = self.desk.current(agent).unwrap_or((State::Asking, None));
             InterviewView {
@@ -488,5 +734,17 @@ impl Runtime {
             interview,
             needs_disposition: self.engine.needs_disposition(agent),
         })
+    }
+}
+
+/// An agent state's name for screens, and the not-ready reason.
+fn state_name(state: Option<&AgentState>) -> (&'static str, Option<String>) {
+    match state {
+        None | Some(AgentState::LoggedOut) => ("logged_out", None),
+        Some(AgentState::Ready) => ("ready", None),
+        Some(AgentState::NotReady { reason }) => ("not_ready", Some(reason.clone())),
+        Some(AgentState::Reserved { .. }) => ("reserved", None),
+        Some(AgentState::OnCall { .. }) => ("on_call", None),
+        Some(AgentState::WrapUp { .. }) => ("wrap_up", None),
     }
 }

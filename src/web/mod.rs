@@ -12,6 +12,7 @@ pub mod events;
 pub mod login_limit;
 pub mod pages;
 pub mod session;
+pub mod wallboard;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/password", get(auth::password_page).post(auth::password_submit))
         .route("/static/paceline.css", get(pages::stylesheet))
         .route("/static/agent.js", get(pages::agent_script))
+        .route("/static/wallboard.js", get(pages::wallboard_script))
         .route("/api/login", post(auth::api_login))
         .route("/api/logout", post(auth::api_logout))
         .route("/api/me", get(auth::api_me))
@@ -70,6 +72,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/users", get(api::list_users).post(api::create_user))
         .route("/api/campaigns", get(api::list_campaigns))
         .route("/api/events", get(events::stream))
+        .route("/wallboard", get(wallboard::page))
+        .route("/api/wallboard", get(wallboard::snapshot))
+        .route("/api/wallboard/pause", post(wallboard::pause))
+        .route("/api/wallboard/agents/{agent}/{action}", post(wallboard::agent_action))
         .route("/agent", get(agent::page))
         .route("/api/agent", get(agent::view))
         .route("/api/agent/events", get(events::agent_stream))

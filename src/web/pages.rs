@@ -25,6 +25,7 @@ impl Pages {
             ("home.html", include_str!("../../templates/home.html")),
             ("password.html", include_str!("../../templates/password.html")),
             ("agent.html", include_str!("../../templates/agent.html")),
+            ("wallboard.html", include_str!("../../templates/wallboard.html")),
         ] {
             env.add_template(name, source).expect("the built-in templates parse");
         }
@@ -74,5 +75,13 @@ pub async fn agent_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../static/agent.js"),
+    )
+}
+
+/// The wallboard's script.
+pub async fn wallboard_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/wallboard.js"),
     )
 }

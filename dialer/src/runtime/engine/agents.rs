@@ -125,15 +125,23 @@ impl<S: Switch> Engine<S> {
         Ok(change)
     }
 
-    /// The agent takes no calls, for a reason; on a call it takes effect after wrap-up. A
-    /// record shown in preview goes back.
+    /// The agent takes no calls, for a reason; on a call it takes effect after wrap-up, and
+    /// in a wrap-up whose call has its disposition, at once (the wrap-up ends). A record shown
+    /// in preview goes back.
     pub async fn go_not_ready(&mut self, agent: UserId, reason: &str) -> Result<StateChange, EngineError> {
-        let change = self.agent_command(
+        let mut change = self.agent_command(
             agent,
             Command::GoNotReady {
                 reason: reason.to_string(),
             },
         )?;
+        let wrapping_up = matches!(
+            self.pool.view(agent).map(|v| &v.status.state),
+            Some(AgentState::WrapUp { .. })
+        );
+        if wrapping_up && !self.needs_disposition(agent) {
+            change = self.agent_command(agent, Command::EndWrapUp)?;
+        }
         let change = match self.desks.get_mut(&agent).and_then(|d| d.offer.take()) {
             Some(offer) => {
                 let now = self.clock.now();
