@@ -27,6 +27,34 @@ async function call(method, path, body) {
 async function act(action, body) {
   const next = await call("POST", `/api/agent/${action}`, body || {});
   if (next) render(next);
+  if (next && action === "finish") today();
+}
+
+function row(cells) {
+  const tr = document.createElement("tr");
+  for (const text of cells) {
+    const td = document.createElement("td");
+    td.textContent = text === null || text === undefined ? "" : String(text);
+    tr.append(td);
+  }
+  return tr;
+}
+
+// Today's counts, the leaderboard and the agent's calls.
+async function today() {
+  const board = await call("GET", "/api/leaderboard?period=today");
+  const calls = await call("GET", "/api/agent/calls");
+  if (!board || !calls) return;
+  const me = board.find((t) => view && t.interviewer === view.agent);
+  $("my-calls").textContent = me ? me.calls : 0;
+  $("my-completes").textContent = me ? me.completes : 0;
+  $("my-rate").textContent = me && me.completes_per_hour !== null ? me.completes_per_hour.toFixed(1) : "–";
+  const body = $("leaderboard").querySelector("tbody");
+  body.replaceChildren(...board.map((t, i) =>
+    row([i + 1, t.login, t.completes, t.calls, t.completes_per_hour === null ? "–" : t.completes_per_hour.toFixed(1)])));
+  const mine = $("calls").querySelector("tbody");
+  mine.replaceChildren(...calls.map((c) =>
+    row([new Date(c.queued_at).toLocaleTimeString(), c.record, c.e164, c.outcome, c.disposition])));
 }
 
 async function refresh() {
@@ -180,4 +208,4 @@ const events = new EventSource("/api/agent/events");
 events.addEventListener("changed", refresh);
 events.onopen = refresh;
 ticking = setInterval(tick, 1000);
-refresh();
+refresh().then(today);

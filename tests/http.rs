@@ -352,6 +352,13 @@ async fn each_role_is_refused_what_it_may_not_do() {
         .await
         .unwrap();
     assert_eq!(campaigns, json!([]));
+    // Nor the records of any campaign.
+    let record = bo.get(format!("{url}/api/records/1/answers")).send().await.unwrap();
+    assert_eq!(record.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        record.json::<Value>().await.unwrap()["error"],
+        "'bo' may not see the records of campaign 'demo-survey'"
+    );
 }
 
 /// The demo with its live campaign (two simulated interviewers), serving on a free port.
@@ -505,6 +512,60 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     .await
     .unwrap());
     assert_eq!((disposition.as_str(), state.as_str()), ("complete", "complete"));
+
+    // The agent's look-ups: their call, the record's answers, today's count on the leaderboard.
+    let calls: Value = agent
+        .get(format!("{url}/api/agent/calls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let call = calls
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["disposition"] == "complete")
+        .unwrap()
+        .clone();
+    let record = call["record"].as_i64().unwrap();
+    let interviews: Value = agent
+        .get(format!("{url}/api/records/{record}/answers"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(interviews[0]["state"], "complete", "{interviews}");
+    assert!(
+        interviews.to_string().contains("75011"),
+        "the postcode is among the answers: {interviews}"
+    );
+    let board: Value = agent
+        .get(format!("{url}/api/leaderboard?period=today"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mine = board
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["login"] == "agent")
+        .unwrap()
+        .clone();
+    assert_eq!(mine["completes"], 1, "{board}");
+    let bad = agent
+        .get(format!("{url}/api/leaderboard?period=decade"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "period");
 
     // The wallboard shows it; the supervisor puts the agent not ready; others may not.
     let board: Value = supervisor

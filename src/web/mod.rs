@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod error;
 pub mod events;
 pub mod login_limit;
+pub mod lookups;
 pub mod pages;
 pub mod session;
 pub mod wallboard;
@@ -79,6 +80,9 @@ pub fn router(state: AppState) -> Router {
         .route("/agent", get(agent::page))
         .route("/api/agent", get(agent::view))
         .route("/api/agent/events", get(events::agent_stream))
+        .route("/api/agent/calls", get(lookups::my_calls))
+        .route("/api/records/{record}/answers", get(lookups::record_answers))
+        .route("/api/leaderboard", get(lookups::leaderboard))
         .route("/api/agent/{action}", post(agent::act))
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .with_state(state)
