@@ -620,3 +620,187 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
         (Some("not_ready"), Some("coaching"))
     );
 }
+
+#[tokio::test]
+async fn an_admin_manages_campaigns_and_questionnaires() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let url = &server.url;
+    let admin = browser();
+    let csrf = api_login(&admin, url, "admin", "demo-admin-pw").await;
+    let post_json = |path: String, body: Value| {
+        admin
+            .post(format!("{url}{path}"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let post_file = |path: String, bytes: Vec<u8>| {
+        admin
+            .post(format!("{url}{path}"))
+            .header("X-CSRF-Token", &csrf)
+            .body(bytes)
+            .send()
+    };
+    let shipped =
+        |name: &str| std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires").join(name)).unwrap();
+
+    // Questionnaires: checked with every error's place, published as versions.
+    let broken = b"id = \"b\"\ntitle = \"B\"\n[[questions]]\nname = \"q\"\ntype = \"single_choice\"\nlabel = \"Q?\"\nrelevant = \"${nope} = 1\"\n".to_vec();
+    let checked: Value = post_file("/api/questionnaires/check?file=b.toml".into(), broken.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(checked["ok"], false);
+    let messages: Vec<String> = checked["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(messages.iter().any(|m| m.contains("unknown name ${nope}")), "{checked}");
+    assert!(messages.iter().any(|m| m.contains("has no options")), "{checked}");
+    assert_eq!(checked["errors"][0]["at"]["file"], "b.toml");
+    let refused = post_file("/api/questionnaires?file=b.toml".into(), broken)
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["field"], "file");
+    assert!(body["errors"].as_array().unwrap().len() >= 2);
+    let checked: Value = post_file(
+        "/api/questionnaires/check?file=opinion-poll.toml".into(),
+        shipped("opinion-poll.toml"),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(checked["ok"], true, "{checked}");
+    let published = post_file(
+        "/api/questionnaires?file=opinion-poll.toml".into(),
+        shipped("opinion-poll.toml"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(published.status(), StatusCode::CREATED);
+    let again = post_file(
+        "/api/questionnaires?file=opinion-poll.toml".into(),
+        shipped("opinion-poll.toml"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "the same file again is the same version"
+    );
+    let versions: Value = admin
+        .get(format!("{url}/api/questionnaires"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let keys: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["key"].as_str().unwrap())
+        .collect();
+    assert!(
+        keys.contains(&"opinion-poll") && keys.contains(&"health-survey"),
+        "{versions}"
+    );
+
+    // Campaigns: created from a configuration, through their lifecycle, copied.
+    let config = "kind = \"survey\"\ncaller_id = \"+12125550100\"\ndefault_country = \"US\"\nquestionnaire = \"opinion-poll\"\n\
+                  [[fields]]\nname = \"phone\"\ntype = \"phone\"\nrequired = true\n";
+    let created = post_json(
+        "/api/campaigns".into(),
+        json!({ "name": "Poll 2027", "config": config }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    assert_eq!(created.json::<Value>().await.unwrap()["status"], "draft");
+    let duplicate: Value = post_json(
+        "/api/campaigns".into(),
+        json!({ "name": "Poll 2027", "config": config }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(duplicate["field"], "name");
+    let bad: Value = post_json(
+        "/api/campaigns".into(),
+        json!({ "name": "Bad", "config": "max_attempts = 0\n" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(bad["field"], "config");
+    assert!(bad["error"].as_str().unwrap().contains("max_attempts"), "{bad}");
+    for (step, status) in [
+        ("publish", "published"),
+        ("start", "running"),
+        ("pause", "paused"),
+        ("resume", "running"),
+    ] {
+        let done: Value = post_json(format!("/api/campaigns/Poll%202027/{step}"), json!({}))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(done["status"], status, "{step}: {done}");
+    }
+    let illegal: Value = post_json("/api/campaigns/Poll%202027/publish".into(), json!({}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(illegal["field"], "step", "{illegal}");
+    let copy: Value = post_json(
+        "/api/campaigns/Poll%202027/copy".into(),
+        json!({ "new_name": "Poll 2028" }),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        (copy["name"].as_str(), copy["status"].as_str()),
+        (Some("Poll 2028"), Some("draft"))
+    );
+
+    // Only admins.
+    let analyst = browser();
+    let analyst_csrf = api_login(&analyst, url, "analyst", "demo-analyst-pw").await;
+    let denied = analyst
+        .post(format!("{url}/api/campaigns/Poll%202027/close"))
+        .header("X-CSRF-Token", &analyst_csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let denied = analyst
+        .post(format!("{url}/api/questionnaires?file=x.toml"))
+        .header("X-CSRF-Token", &analyst_csrf)
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+}

@@ -202,6 +202,8 @@ enum Request {
 #[derive(Clone)]
 pub struct Live {
     requests: mpsc::Sender<Request>,
+    /// The campaign it runs.
+    pub campaign: String,
     /// The engine's event stream (the wallboard and the desktops subscribe).
     pub events: EventBus,
 }
@@ -369,7 +371,12 @@ async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Rec
         decision: None,
         recent: std::collections::VecDeque::new(),
     };
-    Ok((Live { requests: tx, events }, rx, runtime))
+    let live = Live {
+        requests: tx,
+        campaign: campaign.name.clone(),
+        events,
+    };
+    Ok((live, rx, runtime))
 }
 
 impl Runtime {

@@ -3,6 +3,7 @@
 //! ([`login_limit`]) and CSRF protection ([`csrf`]) guard every route; each handler says
 //! which roles it allows ([`auth::Authed::require`]).
 
+pub mod admin;
 pub mod agent;
 pub mod api;
 pub mod auth;
@@ -71,7 +72,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/me", get(auth::api_me))
         .route("/api/password", post(auth::api_password))
         .route("/api/users", get(api::list_users).post(api::create_user))
-        .route("/api/campaigns", get(api::list_campaigns))
+        .route("/api/campaigns", get(api::list_campaigns).post(admin::create_campaign))
+        .route("/api/campaigns/{name}/{step}", post(admin::campaign_step))
+        .route(
+            "/api/questionnaires",
+            get(admin::list_questionnaires).post(admin::publish_questionnaire),
+        )
+        .route("/api/questionnaires/check", post(admin::check_questionnaire))
         .route("/api/events", get(events::stream))
         .route("/wallboard", get(wallboard::page))
         .route("/api/wallboard", get(wallboard::snapshot))
