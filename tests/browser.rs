@@ -3,7 +3,9 @@
 //! an agent signs in, goes ready, takes a live predictive call of the demo, answers the
 //! questionnaire to the end with the keyboard alone and gives the disposition, while the
 //! supervisor's wallboard shows the agent on the call and then the completed interview; an
-//! analyst is refused the agent desktop and the wallboard. Screenshots are kept in `target/browser-artifacts/`.
+//! analyst is refused the agent desktop, the wallboard and the admin console; the admin
+//! console shows the campaigns and a questionnaire's errors with their place. Screenshots
+//! are kept in `target/browser-artifacts/`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -330,5 +332,50 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
         body.contains("'analyst' may not do this: it needs the role agent"),
         "{body}"
     );
+    client.goto(&format!("{url}/wallboard")).await.unwrap();
+    let body = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(
+        body.contains("'analyst' may not do this: it needs the role supervisor or admin"),
+        "{body}"
+    );
+    client.goto(&format!("{url}/admin")).await.unwrap();
+    let body = client.find(Locator::Css("body")).await.unwrap().text().await.unwrap();
+    assert!(
+        body.contains("'analyst' may not do this: it needs the role admin"),
+        "{body}"
+    );
+
+    // The admin console: the campaigns with their lifecycle steps, a questionnaire's errors
+    // shown with their place.
+    client.delete_all_cookies().await.unwrap();
+    sign_in(&client, &url, "admin", "demo-admin-pw").await;
+    client.goto(&format!("{url}/admin")).await.unwrap();
+    wait_for_text(&client, "#campaigns tr[data-campaign='demo-survey']", "running", 10).await;
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "id = \"b\"\ntitle = \"B\"\n[[questions]]\nname = \"q\"\ntype = \"integer\"\nlabel = \"Q?\"\nrelevant = \"${nope} > 1\"\n",
+    )
+    .unwrap();
+    client
+        .find(Locator::Css("#questionnaire input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(broken.to_str().unwrap())
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#questionnaire button[value=check]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "#check-result", "key relevant", 10).await;
+    client
+        .screenshot()
+        .await
+        .map(|png| std::fs::write(artifacts().join("admin-console.png"), png).unwrap())
+        .unwrap();
     client.close().await.unwrap();
 }

@@ -12,8 +12,20 @@ use paceline_dialer::users::Role;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
-use super::auth::Authed;
-use super::error::WebError;
+use super::auth::{Authed, Me, PageUser};
+use super::error::{PageError, WebError};
+
+/// `GET /admin`: the admin console page (its script drives the API below).
+pub async fn page(
+    State(state): State<AppState>,
+    PageUser(user): PageUser,
+) -> Result<axum::response::Html<String>, PageError> {
+    user.require(&[Role::Admin])?;
+    Ok(axum::response::Html(state.pages.render(
+        "admin.html",
+        minijinja::context! { user => Me::from(&user.session) },
+    )))
+}
 
 /// What `POST /api/campaigns` takes.
 #[derive(Debug, Deserialize)]

@@ -67,11 +67,13 @@ pub fn router(state: AppState) -> Router {
         .route("/static/paceline.css", get(pages::stylesheet))
         .route("/static/agent.js", get(pages::agent_script))
         .route("/static/wallboard.js", get(pages::wallboard_script))
+        .route("/static/admin.js", get(pages::admin_script))
         .route("/api/login", post(auth::api_login))
         .route("/api/logout", post(auth::api_logout))
         .route("/api/me", get(auth::api_me))
         .route("/api/password", post(auth::api_password))
         .route("/api/users", get(api::list_users).post(api::create_user))
+        .route("/admin", get(admin::page))
         .route("/api/campaigns", get(api::list_campaigns).post(admin::create_campaign))
         .route("/api/campaigns/{name}/{step}", post(admin::campaign_step))
         .route(

@@ -26,6 +26,7 @@ impl Pages {
             ("password.html", include_str!("../../templates/password.html")),
             ("agent.html", include_str!("../../templates/agent.html")),
             ("wallboard.html", include_str!("../../templates/wallboard.html")),
+            ("admin.html", include_str!("../../templates/admin.html")),
         ] {
             env.add_template(name, source).expect("the built-in templates parse");
         }
@@ -83,5 +84,13 @@ pub async fn wallboard_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../static/wallboard.js"),
+    )
+}
+
+/// The admin console's script.
+pub async fn admin_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin.js"),
     )
 }
