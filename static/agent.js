@@ -1,6 +1,7 @@
 // The agent desktop: reads /api/agent when the server says something changed (server-sent
 // events, no polling) and after each action; keyboard first: digits pick options, Enter
-// moves on, Esc goes back, F2 ready, F3 not ready, F9 hang up, F10 disposition.
+// moves on, Esc goes back, F2 ready, F3 not ready, F4 dial and F6 skip the record shown in
+// preview, F9 hang up, F10 disposition.
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -74,6 +75,17 @@ function tick() {
   if (view.call) $("call-timer").textContent = clock(view.call.since);
 }
 
+function fields(list, values) {
+  list.replaceChildren();
+  for (const [name, value] of Object.entries(values || {})) {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = value === null ? "" : String(value);
+    list.append(dt, dd);
+  }
+}
+
 function render(next) {
   const before = view && view.interview && view.interview.question && view.interview.question.name;
   view = next;
@@ -87,19 +99,28 @@ function render(next) {
   $("ready").disabled = !free;
   $("not-ready").disabled = !loggedIn || view.state === "not_ready";
 
+  const modes = $("mode");
+  if (modes.options.length !== view.modes.length) {
+    modes.replaceChildren(...view.modes.map((m) => new Option(m, m)));
+  }
+  modes.value = view.mode || "";
+  modes.disabled = !loggedIn || view.modes.length < 2;
+
+  $("preview").hidden = !view.preview;
+  if (view.preview) {
+    $("preview-record").textContent = view.preview.record;
+    fields($("preview-fields"), view.preview.fields);
+    const numbers = $("preview-number");
+    numbers.replaceChildren(...view.preview.numbers.map(([position, e164]) => new Option(e164, position)));
+    const current = view.preview.numbers.find(([, e164]) => e164 === view.preview.number);
+    if (current) numbers.value = current[0];
+  }
+
   $("call").hidden = !view.call;
   if (view.call) {
     $("call-ended").hidden = !view.call.ended;
     $("hang-up").disabled = view.state !== "on_call";
-    const record = $("record");
-    record.replaceChildren();
-    for (const [name, value] of Object.entries(view.call.fields || {})) {
-      const dt = document.createElement("dt");
-      dt.textContent = name;
-      const dd = document.createElement("dd");
-      dd.textContent = value === null ? "" : String(value);
-      record.append(dt, dd);
-    }
+    fields($("record"), view.call.fields);
   }
 
   const interview = view.interview;
@@ -175,6 +196,9 @@ $("question").addEventListener("submit", (e) => {
   act("answer", { value: answerValue(q), other });
 });
 $("back").onclick = () => act("back");
+$("mode").onchange = () => act("mode", { mode: $("mode").value });
+$("preview-dial").onclick = () => act("preview-dial", { position: Number($("preview-number").value) });
+$("preview-skip").onclick = () => act("preview-skip");
 $("phone-in").onclick = () => act("login");
 $("phone-out").onclick = () => act("logout");
 $("ready").onclick = () => act("ready");
@@ -197,6 +221,8 @@ document.addEventListener("keydown", (e) => {
   if (e.key === "F3") { e.preventDefault(); $("not-ready").click(); return; }
   if (e.key === "F9") { e.preventDefault(); act("hang-up"); return; }
   if (e.key === "F10") { e.preventDefault(); $("finish").click(); return; }
+  if (e.key === "F4" && view && view.preview) { e.preventDefault(); $("preview-dial").click(); return; }
+  if (e.key === "F6" && view && view.preview) { e.preventDefault(); act("preview-skip"); return; }
   const q = view && view.interview && view.interview.state.state === "asking" && view.interview.question;
   if (!q) return;
   if (e.key === "Escape") { e.preventDefault(); act("back"); return; }

@@ -363,8 +363,21 @@ async fn each_role_is_refused_what_it_may_not_do() {
 
 /// The demo with its live campaign (two simulated interviewers), serving on a free port.
 fn demo(test: &TestDb, dir: &Path) -> Server {
+    demo_with(test, dir, 2)
+}
+
+/// The demo with `interviewers` simulated interviewers.
+fn demo_with(test: &TestDb, dir: &Path, interviewers: usize) -> Server {
     let mut child = paceline(test, dir)
-        .args(["demo", "--records", "300", "--interviewers", "2", "--port", "0"])
+        .args([
+            "demo",
+            "--records",
+            "300",
+            "--interviewers",
+            &interviewers.to_string(),
+            "--port",
+            "0",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -803,4 +816,86 @@ async fn an_admin_manages_campaigns_and_questionnaires() {
         .await
         .unwrap();
     assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_agent_in_preview_mode_dials_or_skips_the_record_shown() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo_with(&test, dir.path(), 0);
+    let url = &server.url;
+    let agent = browser();
+    let csrf = api_login(&agent, url, "agent", "demo-agent-pw").await;
+    let act = |action: &'static str, body: Value| {
+        agent
+            .post(format!("{url}/api/agent/{action}"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let view: Value = act("login", json!({})).await.unwrap().json().await.unwrap();
+    assert_eq!(view["mode"], "predictive");
+    assert_eq!(view["modes"], json!(["predictive", "progressive", "preview"]));
+    let bad = act("mode", json!({ "mode": "telepathic" })).await.unwrap();
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "mode");
+    let view: Value = act("mode", json!({ "mode": "preview" }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["mode"], "preview");
+    act("ready", json!({})).await.unwrap();
+    let preview = |view: &Value| view["preview"]["record"].as_i64();
+    let mut view = Value::Null;
+    for _ in 0..40 {
+        view = agent
+            .get(format!("{url}/api/agent"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if preview(&view).is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    let first = preview(&view).unwrap_or_else(|| panic!("no record shown in preview: {view}"));
+    assert!(view["preview"]["fields"]["respondent_id"].is_string(), "{view}");
+    assert!(!view["preview"]["numbers"].as_array().unwrap().is_empty());
+    // Skipped, it goes back and the next is shown.
+    let view: Value = act("preview-skip", json!({})).await.unwrap().json().await.unwrap();
+    let mut next = preview(&view);
+    for _ in 0..40 {
+        if next.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let view: Value = agent
+            .get(format!("{url}/api/agent"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        next = preview(&view);
+    }
+    let second = next.expect("a next record");
+    assert_ne!(second, first);
+    // A number the record does not have is refused; its own is dialed.
+    let wrong = act("preview-dial", json!({ "position": 9 })).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let view: Value = act("preview-dial", json!({})).await.unwrap().json().await.unwrap();
+    assert!(view["preview"].is_null(), "{view}");
+    let dialed: i64 = paceline_dialer::with_db!(&test.db, |p| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM attempts WHERE record_id = $1 AND dial_mode = 'preview' AND dialed_at IS NOT NULL"
+    )
+    .bind(second)
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(dialed, 1);
 }

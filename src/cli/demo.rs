@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use paceline_dialer::campaign::store as campaigns;
 use paceline_dialer::campaign::{
-    CallingHours, CampaignConfig, CampaignError, CampaignKind, CampaignSettings, CampaignStatus, Day, LifecycleStep,
+    CallingHours, CampaignConfig, CampaignError, CampaignKind, CampaignSettings, CampaignStatus, Day, DialMode,
+    LifecycleStep,
 };
 use paceline_dialer::sample::import::{ImportOptions, import_file};
 use paceline_dialer::sample::record::{self, RecordFilter};
@@ -102,6 +103,7 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
                     caller_id: Some("+12125550100".into()),
                     fields: synthetic::fields(),
                     questionnaire: Some(QUESTIONNAIRE.into()),
+                    allowed_dial_modes: vec![DialMode::Predictive, DialMode::Progressive, DialMode::Preview],
                     // Every day, within the hours the law allows.
                     calling_hours: CallingHours {
                         days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun],

@@ -61,6 +61,27 @@ pub enum AgentAction {
     HangUp,
     /// End the interview and give the call its disposition.
     Finish(Ending),
+    /// Work in another dial mode.
+    Mode(paceline_dialer::campaign::DialMode),
+    /// Dial the record shown in preview (on the number at this position, or its current one).
+    PreviewDial(Option<i64>),
+    /// Put the record shown in preview back and show the next.
+    PreviewSkip,
+}
+
+/// The record shown to an agent in preview.
+#[derive(Debug, Clone, Serialize)]
+pub struct PreviewView {
+    /// The campaign.
+    pub campaign: i64,
+    /// The record.
+    pub record: i64,
+    /// Its numbers, by position.
+    pub numbers: Vec<(i64, String)>,
+    /// The number it would dial now.
+    pub number: String,
+    /// Its fields.
+    pub fields: serde_json::Value,
 }
 
 /// The call an agent is on (or wrapping up).
@@ -106,6 +127,12 @@ pub struct AgentView {
     pub interview: Option<InterviewView>,
     /// Whether the last call waits for its disposition.
     pub needs_disposition: bool,
+    /// The dial mode the agent works in.
+    pub mode: Option<&'static str>,
+    /// The dial modes they may switch to.
+    pub modes: Vec<&'static str>,
+    /// The record shown in preview.
+    pub preview: Option<PreviewView>,
 }
 
 /// What a supervisor does from the wallboard.
@@ -254,6 +281,8 @@ struct Runtime {
     time: SimTime,
     feed: tokio::sync::broadcast::Receiver<Event>,
     calls: HashMap<UserId, CallView>,
+    /// The fields of the records shown in preview, by agent.
+    previews: HashMap<UserId, (i64, serde_json::Value)>,
     campaign: i64,
     campaign_name: String,
     /// The pacer's last decision.
@@ -366,6 +395,7 @@ async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Rec
         time,
         feed,
         calls: HashMap::new(),
+        previews: HashMap::new(),
         campaign: campaign.id,
         campaign_name: campaign.name.clone(),
         decision: None,
@@ -462,6 +492,10 @@ impl Runtime {
                 && note.campaign == self.campaign
             {
                 self.decision = Some(note.clone());
+            }
+            if let Event::Preview(note) = &event {
+                let fields = paceline_cati::store::record_fields(&self.db, note.record).await?;
+                self.previews.insert(note.agent, (note.record, fields));
             }
             if let Event::Call(note) = &event {
                 let tally = match &note.step {
@@ -709,6 +743,9 @@ impl Runtime {
             }
             AgentAction::Back => self.desk.back(agent).await?,
             AgentAction::HangUp => self.engine.hang_up(agent).await?,
+            AgentAction::Mode(mode) => self.engine.set_mode(agent, mode).await?,
+            AgentAction::PreviewDial(position) => self.engine.preview_dial(agent, position).await?,
+            AgentAction::PreviewSkip => self.engine.preview_skip(agent).await?,
             AgentAction::Finish(ending) => {
                 if !self.engine.needs_disposition(agent) {
                     anyhow::bail!("end the call first: a disposition is given in wrap-up");
@@ -740,6 +777,21 @@ impl Runtime {
             call: self.calls.get(&agent).cloned(),
             interview,
             needs_disposition: self.engine.needs_disposition(agent),
+            mode: self.engine.agent_mode(agent).map(|m| m.as_str()),
+            modes: self.engine.agent_modes(agent).into_iter().map(|m| m.as_str()).collect(),
+            preview: self.engine.preview_of(agent).map(|(reserved, campaign)| PreviewView {
+                campaign,
+                record: reserved.record,
+                numbers: reserved.phones.clone(),
+                number: reserved.e164.clone(),
+                fields: self
+                    .previews
+                    .get(&agent)
+                    .filter(|(record, _)| *record == reserved.record)
+                    .map(|(_, f)| f.clone())
+                    .or_else(|| reserved.fields.clone())
+                    .unwrap_or(serde_json::Value::Null),
+            }),
         })
     }
 }

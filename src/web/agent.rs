@@ -58,10 +58,14 @@ pub struct ActionBody {
     at: Option<DateTime<Utc>>,
     /// `finish` with `callback`: for this agent only (default true).
     personal: Option<bool>,
+    /// `mode`: predictive, progressive or preview.
+    mode: Option<String>,
+    /// `preview-dial`: the position of the number to dial (default: the one shown).
+    position: Option<i64>,
 }
 
 /// `POST /api/agent/{action}`: `login`, `ready`, `not-ready`, `logout`, `answer`, `back`,
-/// `hang-up`, `finish`. Returns the desktop after it.
+/// `hang-up`, `finish`, `mode`, `preview-dial`, `preview-skip`. Returns the desktop after it.
 pub async fn act(
     State(state): State<AppState>,
     user: Authed,
@@ -100,6 +104,17 @@ pub async fn act(
                 ));
             }
         }),
+        "mode" => {
+            let name = body.mode.unwrap_or_default();
+            AgentAction::Mode(name.parse().map_err(|_| {
+                WebError::invalid(
+                    "mode",
+                    format!("'{name}' is not a dial mode: predictive, progressive or preview"),
+                )
+            })?)
+        }
+        "preview-dial" => AgentAction::PreviewDial(body.position),
+        "preview-skip" => AgentAction::PreviewSkip,
         other => {
             return Err(WebError::invalid(
                 "action",

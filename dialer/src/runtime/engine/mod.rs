@@ -423,6 +423,26 @@ impl<S: Switch> Engine<S> {
         self.desks.get(&agent).map(|d| d.campaigns.as_slice())
     }
 
+    /// The dial mode an agent works in, while logged in.
+    pub fn agent_mode(&self, agent: UserId) -> Option<DialMode> {
+        self.desks.get(&agent).map(|d| d.mode)
+    }
+
+    /// The dial modes every campaign the agent works in allows (agentless never: it has no agent).
+    pub fn agent_modes(&self, agent: UserId) -> Vec<DialMode> {
+        let Some(desk) = self.desks.get(&agent) else {
+            return Vec::new();
+        };
+        let mut modes: Vec<DialMode> = [DialMode::Predictive, DialMode::Progressive, DialMode::Preview].to_vec();
+        for campaign in &desk.campaigns {
+            if let Some(run) = self.runs.get(campaign) {
+                let allowed = run.campaign.settings.dial_modes();
+                modes.retain(|m| allowed.contains(m));
+            }
+        }
+        modes
+    }
+
     /// The call of a campaign's window, as the pacer sees it.
     pub fn window(&mut self, campaign: i64) -> Option<crate::pacer::WindowCounts> {
         let now = self.clock.now();
