@@ -7,25 +7,17 @@
 //! console shows the campaigns and a questionnaire's errors with their place. Screenshots
 //! are kept in `target/browser-artifacts/`.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::Running;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use paceline_dialer::store::testing::TestDb;
 use serde_json::{Value, json};
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -73,27 +65,7 @@ async fn chromium() -> (Running, Client) {
 
 /// The demo on a free port (two simulated interviewers beside the person).
 fn demo(test: &TestDb, dir: &Path) -> (Running, String) {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("paceline"))
-        .current_dir(dir)
-        .args(["--database", &test.url])
-        .args(["demo", "--records", "300", "--interviewers", "2", "--port", "0"])
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "the demo stopped before serving"
-        );
-        if let Some(url) = line.trim().strip_prefix("Paceline is listening on ") {
-            break url.trim_end_matches('/').to_string();
-        }
-    };
-    std::thread::spawn(move || for _ in reader.lines() {});
-    (Running(child), url)
+    common::demo(test, dir, 2)
 }
 
 fn artifacts() -> PathBuf {

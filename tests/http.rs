@@ -3,36 +3,22 @@
 //! form and the API, CSRF protection, sign-in limits, the password change, and every role
 //! refused what it may not do.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
+
+use common::{Running, paceline, serving};
 
 use paceline_dialer::store::testing::TestDb;
 use reqwest::StatusCode;
 use reqwest::redirect::Policy;
 use serde_json::{Value, json};
 
-/// A running `paceline serve`, stopped when dropped.
+/// A running `paceline serve` (or demo) and its address, stopped when dropped.
 struct Server {
-    child: Child,
+    _running: Running,
     url: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn paceline(test: &TestDb, dir: &Path) -> Command {
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("paceline"));
-    command
-        .current_dir(dir)
-        .arg("--database")
-        .arg(&test.url)
-        .env_remove("DATABASE_URL");
-    command
 }
 
 /// The demo's users and campaign (admin, supervisor, agent, analyst), then the server.
@@ -43,22 +29,10 @@ fn server(test: &TestDb, dir: &Path) -> Server {
         .status()
         .unwrap();
     assert!(status.success());
-    let mut child = paceline(test, dir)
-        .args(["serve", "--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("Paceline is listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .trim_end_matches('/')
-        .to_string();
-    Server { child, url }
+    let mut command = paceline(test, dir);
+    command.args(["serve", "--port", "0"]);
+    let (running, url) = serving(command);
+    Server { _running: running, url }
 }
 
 fn browser() -> reqwest::Client {
@@ -284,14 +258,7 @@ async fn each_role_is_refused_what_it_may_not_do() {
             .await
             .unwrap();
         assert_eq!(create.status(), StatusCode::FORBIDDEN, "{login} created a user");
-        let campaigns: Value = client
-            .get(format!("{url}/api/campaigns"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let campaigns: Value = get_json(&client, format!("{url}/api/campaigns")).await;
         let expected: &[&str] = match login {
             "analyst" => &["demo-survey", "other"],
             _ => &["demo-survey"],
@@ -331,26 +298,12 @@ async fn each_role_is_refused_what_it_may_not_do() {
     assert_eq!(created.json::<Value>().await.unwrap()["login"], "bo");
     let again = post(new_user).await.unwrap();
     assert_eq!(again.json::<Value>().await.unwrap()["field"], "login");
-    let all: Value = admin
-        .get(format!("{url}/api/users"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all: Value = get_json(&admin, format!("{url}/api/users")).await;
     assert_eq!(all.as_array().unwrap().len(), 5);
     // The new agent is on no campaign, so sees none.
     let bo = browser();
     api_login(&bo, url, "bo", "long enough pw").await;
-    let campaigns: Value = bo
-        .get(format!("{url}/api/campaigns"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let campaigns: Value = get_json(&bo, format!("{url}/api/campaigns")).await;
     assert_eq!(campaigns, json!([]));
     // Nor the records of any campaign.
     let record = bo.get(format!("{url}/api/records/1/answers")).send().await.unwrap();
@@ -368,33 +321,27 @@ fn demo(test: &TestDb, dir: &Path) -> Server {
 
 /// The demo with `interviewers` simulated interviewers.
 fn demo_with(test: &TestDb, dir: &Path, interviewers: usize) -> Server {
-    let mut child = paceline(test, dir)
-        .args([
-            "demo",
-            "--records",
-            "300",
-            "--interviewers",
-            &interviewers.to_string(),
-            "--port",
-            "0",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let url = loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "the demo stopped before serving"
-        );
-        if let Some(url) = line.trim().strip_prefix("Paceline is listening on ") {
-            break url.trim_end_matches('/').to_string();
-        }
-    };
-    // Keep reading, so the demo never blocks on a full pipe.
-    std::thread::spawn(move || for _ in reader.lines() {});
-    Server { child, url }
+    let (running, url) = common::demo(test, dir, interviewers);
+    Server { _running: running, url }
+}
+
+/// A GET's JSON body.
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Posts an agent's action with the session's CSRF token.
+fn agent_action(
+    client: &reqwest::Client,
+    url: &str,
+    csrf: &str,
+    action: &str,
+    body: &Value,
+) -> reqwest::RequestBuilder {
+    client
+        .post(format!("{url}/api/agent/{action}"))
+        .header("X-CSRF-Token", csrf)
+        .json(body)
 }
 
 #[tokio::test]
@@ -405,13 +352,7 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     let url = &server.url;
     let agent = browser();
     let csrf = api_login(&agent, url, "agent", "demo-agent-pw").await;
-    let act = |action: &'static str, body: Value| {
-        agent
-            .post(format!("{url}/api/agent/{action}"))
-            .header("X-CSRF-Token", &csrf)
-            .json(&body)
-            .send()
-    };
+    let act = |action: &'static str, body: Value| agent_action(&agent, url, &csrf, action, &body).send();
     let view: Value = act("login", json!({})).await.unwrap().json().await.unwrap();
     assert_eq!(view["state"], "not_ready");
     let view: Value = act("ready", json!({})).await.unwrap().json().await.unwrap();
@@ -435,14 +376,7 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     // A person answers within a few simulated seconds of a dial; give it two minutes.
     let mut view = Value::Null;
     for _ in 0..240 {
-        view = agent
-            .get(format!("{url}/api/agent"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        view = get_json(&agent, format!("{url}/api/agent")).await;
         if view["state"] == "on_call" && !view["interview"].is_null() {
             break;
         }
@@ -502,14 +436,7 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        view = agent
-            .get(format!("{url}/api/agent"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        view = get_json(&agent, format!("{url}/api/agent")).await;
     }
     assert_eq!(view["state"], "wrap_up", "{view}");
     view = act("finish", json!({})).await.unwrap().json().await.unwrap();
@@ -527,14 +454,7 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     assert_eq!((disposition.as_str(), state.as_str()), ("complete", "complete"));
 
     // The agent's look-ups: their call, the record's answers, today's count on the leaderboard.
-    let calls: Value = agent
-        .get(format!("{url}/api/agent/calls"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let calls: Value = get_json(&agent, format!("{url}/api/agent/calls")).await;
     let call = calls
         .as_array()
         .unwrap()
@@ -543,27 +463,13 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
         .unwrap()
         .clone();
     let record = call["record"].as_i64().unwrap();
-    let interviews: Value = agent
-        .get(format!("{url}/api/records/{record}/answers"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let interviews: Value = get_json(&agent, format!("{url}/api/records/{record}/answers")).await;
     assert_eq!(interviews[0]["state"], "complete", "{interviews}");
     assert!(
         interviews.to_string().contains("75011"),
         "the postcode is among the answers: {interviews}"
     );
-    let board: Value = agent
-        .get(format!("{url}/api/leaderboard?period=today"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let board: Value = get_json(&agent, format!("{url}/api/leaderboard?period=today")).await;
     let mine = board
         .as_array()
         .unwrap()
@@ -581,14 +487,7 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     assert_eq!(bad.json::<Value>().await.unwrap()["field"], "period");
 
     // The wallboard shows it; the supervisor puts the agent not ready; others may not.
-    let board: Value = supervisor
-        .get(format!("{url}/api/wallboard"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let board: Value = get_json(&supervisor, format!("{url}/api/wallboard")).await;
     assert!(board["completes_today"].as_i64().unwrap() >= 1, "{board}");
     assert!(board["last_hour"]["dials"].as_u64().unwrap() >= 1, "{board}");
     let me = board["agents"]
@@ -601,14 +500,7 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     assert_eq!(me["state"], "wrap_up");
     let refused = agent.get(format!("{url}/api/wallboard")).send().await.unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    let supervisor_csrf = supervisor
-        .get(format!("{url}/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["csrf"]
+    let supervisor_csrf = get_json(&supervisor, format!("{url}/api/me")).await["csrf"]
         .as_str()
         .unwrap()
         .to_string();
@@ -620,14 +512,7 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
         .await
         .unwrap();
     assert_eq!(forced.status(), StatusCode::OK, "{}", forced.text().await.unwrap());
-    let view: Value = agent
-        .get(format!("{url}/api/agent"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view: Value = get_json(&agent, format!("{url}/api/agent")).await;
     assert_eq!(
         (view["state"].as_str(), view["reason"].as_str()),
         (Some("not_ready"), Some("coaching"))
@@ -712,14 +597,7 @@ async fn an_admin_manages_campaigns_and_questionnaires() {
         StatusCode::OK,
         "the same file again is the same version"
     );
-    let versions: Value = admin
-        .get(format!("{url}/api/questionnaires"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let versions: Value = get_json(&admin, format!("{url}/api/questionnaires")).await;
     let keys: Vec<&str> = versions
         .as_array()
         .unwrap()
@@ -826,13 +704,7 @@ async fn an_agent_in_preview_mode_dials_or_skips_the_record_shown() {
     let url = &server.url;
     let agent = browser();
     let csrf = api_login(&agent, url, "agent", "demo-agent-pw").await;
-    let act = |action: &'static str, body: Value| {
-        agent
-            .post(format!("{url}/api/agent/{action}"))
-            .header("X-CSRF-Token", &csrf)
-            .json(&body)
-            .send()
-    };
+    let act = |action: &'static str, body: Value| agent_action(&agent, url, &csrf, action, &body).send();
     let view: Value = act("login", json!({})).await.unwrap().json().await.unwrap();
     assert_eq!(view["mode"], "predictive");
     assert_eq!(view["modes"], json!(["predictive", "progressive", "preview"]));
@@ -849,14 +721,7 @@ async fn an_agent_in_preview_mode_dials_or_skips_the_record_shown() {
     let preview = |view: &Value| view["preview"]["record"].as_i64();
     let mut view = Value::Null;
     for _ in 0..40 {
-        view = agent
-            .get(format!("{url}/api/agent"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        view = get_json(&agent, format!("{url}/api/agent")).await;
         if preview(&view).is_some() {
             break;
         }
@@ -873,14 +738,7 @@ async fn an_agent_in_preview_mode_dials_or_skips_the_record_shown() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-        let view: Value = agent
-            .get(format!("{url}/api/agent"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let view: Value = get_json(&agent, format!("{url}/api/agent")).await;
         next = preview(&view);
     }
     let second = next.expect("a next record");

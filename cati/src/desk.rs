@@ -313,6 +313,17 @@ impl SurveyDesk {
         })
     }
 
+    /// The interviewer's open interview and its questionnaire.
+    fn opened(&self, agent: UserId) -> Result<(&Open, Arc<Questionnaire>), DeskError> {
+        let open = self.open.get(&agent).ok_or(DeskError::NoInterview(agent))?;
+        let q = self
+            .versions
+            .get(&open.version)
+            .cloned()
+            .expect("an open interview's version is loaded");
+        Ok((open, q))
+    }
+
     /// Applies one change to the interviewer's interview, then the quotas, and stores it.
     async fn step(
         &mut self,
@@ -320,16 +331,8 @@ impl SurveyDesk {
         change: impl FnOnce(&mut Interview<'_>) -> Result<(), Refused>,
         answered: bool,
     ) -> Result<(), Stepped> {
-        let open = self.open.get(&agent).ok_or(DeskError::NoInterview(agent))?;
-        let q = self
-            .versions
-            .get(&open.version)
-            .cloned()
-            .expect("an open interview's version is loaded");
-        let mut interview = Interview::restore(&q, open.saved.clone()).map_err(|why| StoreError::Unreadable {
-            id: open.interview,
-            why,
-        })?;
+        let (open, q) = self.opened(agent)?;
+        let mut interview = restore(&q, open)?;
         change(&mut interview).map_err(Stepped::Refused)?;
         let campaign = open.campaign;
         if interview.state() == &State::Asking
@@ -360,16 +363,8 @@ impl SurveyDesk {
     /// Ends the interviewer's interview as `ending` says, stores its end, counts it in its
     /// quota cells, and returns the disposition to give the engine for the call.
     pub async fn finish(&mut self, agent: UserId, ending: Ending) -> Result<Disposal, DeskError> {
-        let open = self.open.get(&agent).ok_or(DeskError::NoInterview(agent))?;
-        let q = self
-            .versions
-            .get(&open.version)
-            .cloned()
-            .expect("an open interview's version is loaded");
-        let mut interview = Interview::restore(&q, open.saved.clone()).map_err(|why| StoreError::Unreadable {
-            id: open.interview,
-            why,
-        })?;
+        let (open, q) = self.opened(agent)?;
+        let mut interview = restore(&q, open)?;
         let now = self.clock.now();
         let (callback_at, callback_agent) = match &ending {
             Ending::AsItEnded => {
@@ -417,6 +412,14 @@ impl SurveyDesk {
     pub fn quota_progress(&self, campaign: i64) -> Vec<crate::quota::CellProgress> {
         self.gate.read(campaign, QuotaBook::progress).unwrap_or_default()
     }
+}
+
+/// An open interview rebuilt from what is stored of it.
+fn restore<'q>(q: &'q Questionnaire, open: &Open) -> Result<Interview<'q>, StoreError> {
+    Interview::restore(q, open.saved.clone()).map_err(|why| StoreError::Unreadable {
+        id: open.interview,
+        why,
+    })
 }
 
 /// Why an answer was not taken.
