@@ -126,6 +126,11 @@ function render(next) {
   const interview = view.interview;
   $("interview").hidden = !interview;
   if (interview) {
+    const languages = $("language");
+    if (languages.options.length !== interview.languages.length) {
+      languages.replaceChildren(...interview.languages.map((l) => new Option(l, l)));
+    }
+    languages.value = interview.language;
     const asking = interview.state.state === "asking" && interview.question;
     $("question").hidden = !asking;
     $("ended").hidden = asking;
@@ -197,6 +202,7 @@ $("question").addEventListener("submit", (e) => {
 });
 $("back").onclick = () => act("back");
 $("mode").onchange = () => act("mode", { mode: $("mode").value });
+$("language").onchange = () => act("language", { language: $("language").value });
 $("preview-dial").onclick = () => act("preview-dial", { position: Number($("preview-number").value) });
 $("preview-skip").onclick = () => act("preview-skip");
 $("phone-in").onclick = () => act("login");

@@ -405,6 +405,27 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
         .await
         .unwrap();
     assert_eq!(view["interview"]["question"]["name"], "consent");
+    // Read in French for a while, and back: the same question, in the other language.
+    let languages = view["interview"]["languages"].clone();
+    assert_eq!(languages.as_array().unwrap().len(), 2, "{languages}");
+    let english = view["interview"]["question"]["text"].clone();
+    let french: Value = act("language", json!({ "language": languages[1] }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(french["interview"]["question"]["name"], "consent");
+    assert_ne!(french["interview"]["question"]["text"], english);
+    let unknown = act("language", json!({ "language": "Klingon" })).await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    view = act("language", json!({ "language": languages[0] }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["interview"]["question"]["text"], english);
     let refused = act("answer", json!({ "value": "perhaps" })).await.unwrap();
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = refused.json().await.unwrap();

@@ -250,6 +250,13 @@ impl SurveyDesk {
         self.versions.get(&open.version)?.question(name).cloned()
     }
 
+    /// The language the interviewer's interview is read in, and the languages it may be.
+    pub fn languages(&self, agent: UserId) -> Option<(String, Vec<String>)> {
+        let open = self.open.get(&agent)?;
+        let q = self.versions.get(&open.version)?;
+        Some((open.saved.language.clone(), q.languages.clone()))
+    }
+
     /// The interviewer's open interview, if any.
     pub fn open(&self, agent: UserId) -> Option<&Open> {
         self.open.get(&agent)

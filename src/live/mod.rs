@@ -67,6 +67,8 @@ pub enum AgentAction {
     PreviewDial(Option<i64>),
     /// Put the record shown in preview back and show the next.
     PreviewSkip,
+    /// Read the interview in another of its questionnaire's languages.
+    Language(String),
 }
 
 /// The record shown to an agent in preview.
@@ -108,6 +110,10 @@ pub struct InterviewView {
     pub state: State,
     /// The question on screen.
     pub question: Option<Shown>,
+    /// The language it is read in.
+    pub language: String,
+    /// The languages it may be read in.
+    pub languages: Vec<String>,
 }
 
 /// Everything the agent desktop shows.
@@ -746,6 +752,16 @@ impl Runtime {
             AgentAction::Mode(mode) => self.engine.set_mode(agent, mode).await?,
             AgentAction::PreviewDial(position) => self.engine.preview_dial(agent, position).await?,
             AgentAction::PreviewSkip => self.engine.preview_skip(agent).await?,
+            AgentAction::Language(language) => {
+                let (_, languages) = self.desk.languages(agent).context("there is no interview open")?;
+                if !languages.contains(&language) {
+                    anyhow::bail!(
+                        "'{language}' is not a language of the questionnaire: {}",
+                        languages.join(", ")
+                    );
+                }
+                self.desk.set_language(agent, &language).await?;
+            }
             AgentAction::Finish(ending) => {
                 if !self.engine.needs_disposition(agent) {
                     anyhow::bail!("end the call first: a disposition is given in wrap-up");
@@ -763,10 +779,13 @@ impl Runtime {
         let (state, reason) = state_name(pool.map(|v| &v.status.state));
         let interview = self.desk.open(agent).map(|open| {
             let (state, question) = self.desk.current(agent).unwrap_or((State::Asking, None));
+            let (language, languages) = self.desk.languages(agent).unwrap_or_default();
             InterviewView {
                 id: open.interview,
                 state,
                 question,
+                language,
+                languages,
             }
         });
         Ok(AgentView {

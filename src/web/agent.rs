@@ -62,10 +62,13 @@ pub struct ActionBody {
     mode: Option<String>,
     /// `preview-dial`: the position of the number to dial (default: the one shown).
     position: Option<i64>,
+    /// `language`: one of the questionnaire's languages.
+    language: Option<String>,
 }
 
 /// `POST /api/agent/{action}`: `login`, `ready`, `not-ready`, `logout`, `answer`, `back`,
-/// `hang-up`, `finish`, `mode`, `preview-dial`, `preview-skip`. Returns the desktop after it.
+/// `hang-up`, `finish`, `mode`, `preview-dial`, `preview-skip`, `language`. Returns the
+/// desktop after it.
 pub async fn act(
     State(state): State<AppState>,
     user: Authed,
@@ -115,6 +118,11 @@ pub async fn act(
         }
         "preview-dial" => AgentAction::PreviewDial(body.position),
         "preview-skip" => AgentAction::PreviewSkip,
+        "language" => AgentAction::Language(
+            body.language
+                .filter(|l| !l.trim().is_empty())
+                .ok_or_else(|| WebError::invalid("language", "say which language"))?,
+        ),
         other => {
             return Err(WebError::invalid(
                 "action",
