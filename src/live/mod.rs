@@ -817,12 +817,12 @@ impl Runtime {
 
 /// An agent state's name for screens, and the not-ready reason.
 fn state_name(state: Option<&AgentState>) -> (&'static str, Option<String>) {
-    match state {
-        None | Some(AgentState::LoggedOut) => ("logged_out", None),
-        Some(AgentState::Ready) => ("ready", None),
-        Some(AgentState::NotReady { reason }) => ("not_ready", Some(reason.clone())),
-        Some(AgentState::Reserved { .. }) => ("reserved", None),
-        Some(AgentState::OnCall { .. }) => ("on_call", None),
-        Some(AgentState::WrapUp { .. }) => ("wrap_up", None),
-    }
+    let reason = match state {
+        Some(AgentState::NotReady { reason }) => Some(reason.clone()),
+        _ => None,
+    };
+    (
+        state.map_or(AgentState::LoggedOut.kind(), AgentState::kind).as_str(),
+        reason,
+    )
 }

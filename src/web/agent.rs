@@ -12,14 +12,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::Authed;
 use super::error::WebError;
-use crate::live::{AgentAction, AgentView, Live};
-
-fn live(state: &AppState) -> Result<&Live, WebError> {
-    state
-        .live
-        .as_ref()
-        .ok_or_else(|| WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into()))
-}
+use crate::live::{AgentAction, AgentView};
 
 /// `GET /agent`: the agent desktop page (its script reads and drives `/api/agent`).
 pub async fn page(
@@ -36,7 +29,8 @@ pub async fn page(
 /// `GET /api/agent`: the signed-in agent's desktop.
 pub async fn view(State(state): State<AppState>, user: Authed) -> Result<Json<AgentView>, WebError> {
     user.require(&[Role::Agent])?;
-    let view = live(&state)?
+    let view = state
+        .live()?
         .view(user.session.user)
         .await
         .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
@@ -130,7 +124,8 @@ pub async fn act(
             ));
         }
     };
-    let view = live(&state)?
+    let view = state
+        .live()?
         .act(user.session.user, action)
         .await
         .map_err(|message| WebError::Invalid { message, field: None })?;

@@ -19,9 +19,7 @@ pub async fn stream(
     user: Authed,
 ) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, WebError> {
     user.require(&[Role::Supervisor, Role::Admin])?;
-    let live = state.live.as_ref().ok_or_else(|| {
-        WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into())
-    })?;
+    let live = state.live()?;
     let events = BroadcastStream::new(live.events.subscribe()).filter_map(|event| {
         // A subscriber that fell behind misses events; the wallboard reads state anew then.
         let event = event.ok()?;
@@ -43,9 +41,7 @@ pub async fn agent_stream(
     user: Authed,
 ) -> Result<Sse<impl tokio_stream::Stream<Item = Result<SseEvent, Infallible>>>, WebError> {
     user.require(&[Role::Agent])?;
-    let live = state.live.as_ref().ok_or_else(|| {
-        WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into())
-    })?;
+    let live = state.live()?;
     let me = user.session.user;
     let events = BroadcastStream::new(live.events.subscribe()).filter_map(move |event| {
         let mine = match event.ok()? {

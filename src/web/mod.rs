@@ -57,6 +57,15 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The live campaign runtime, or why there is none.
+    pub fn live(&self) -> Result<&crate::live::Live, error::WebError> {
+        self.live.as_ref().ok_or_else(|| {
+            error::WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into())
+        })
+    }
+}
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
     Router::new()

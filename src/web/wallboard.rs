@@ -11,14 +11,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::{Authed, Me, PageUser};
 use super::error::{PageError, WebError};
-use crate::live::{Live, SupervisorAction, Wallboard};
-
-fn live(state: &AppState) -> Result<&Live, WebError> {
-    state
-        .live
-        .as_ref()
-        .ok_or_else(|| WebError::Forbidden("this server runs no live campaign (start it with `paceline demo`)".into()))
-}
+use crate::live::{SupervisorAction, Wallboard};
 
 const WATCHERS: [Role; 2] = [Role::Supervisor, Role::Admin];
 
@@ -34,7 +27,8 @@ pub async fn page(State(state): State<AppState>, PageUser(user): PageUser) -> Re
 /// `GET /api/wallboard`.
 pub async fn snapshot(State(state): State<AppState>, user: Authed) -> Result<Json<Wallboard>, WebError> {
     user.require(&WATCHERS)?;
-    let board = live(&state)?
+    let board = state
+        .live()?
         .wallboard()
         .await
         .map_err(|e| WebError::Internal(anyhow::anyhow!(e)))?;
@@ -55,7 +49,7 @@ pub async fn agent_action(
     body: Option<Json<Reason>>,
 ) -> Result<Json<serde_json::Value>, WebError> {
     user.require(&WATCHERS)?;
-    let live = live(&state)?;
+    let live = state.live()?;
     let board = live
         .wallboard()
         .await
@@ -95,7 +89,8 @@ pub async fn agent_action(
 /// `POST /api/wallboard/pause`: pauses the live campaign.
 pub async fn pause(State(state): State<AppState>, user: Authed) -> Result<Json<serde_json::Value>, WebError> {
     user.require(&WATCHERS)?;
-    live(&state)?
+    state
+        .live()?
         .supervise(SupervisorAction::Pause)
         .await
         .map_err(|message| WebError::Invalid { message, field: None })?;
