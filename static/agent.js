@@ -1,7 +1,7 @@
 // The agent desktop: reads /api/agent when the server says something changed (server-sent
 // events, no polling) and after each action; keyboard first: digits pick options, Enter
 // moves on, Esc goes back, F2 ready, F3 not ready, F4 dial and F6 skip the record shown in
-// preview, F9 hang up, F10 disposition.
+// preview, F7 edit the record, F9 hang up, F10 disposition.
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -63,10 +63,22 @@ async function refresh() {
   if (next) render(next);
 }
 
+// The server's clock may run ahead of this browser's (the demo moves its world to calling
+// hours): times are measured against the server's "now", carried forward locally.
+let skew = 0;
+let callbackFor = null;
+
 function clock(since) {
   if (!since) return "0:00";
-  const s = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 1000));
+  const s = Math.max(0, Math.floor((Date.now() + skew - Date.parse(since)) / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+// A time as a datetime-local input shows it (this browser's zone), to the minute.
+function localInput(ms) {
+  const d = new Date(ms);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 function tick() {
@@ -89,6 +101,12 @@ function fields(list, values) {
 function render(next) {
   const before = view && view.interview && view.interview.question && view.interview.question.name;
   view = next;
+  skew = Date.parse(view.now) - Date.now();
+  if (view.call && view.call.record !== callbackFor) {
+    // A new call: the callback time starts an hour ahead on the server's clock.
+    callbackFor = view.call.record;
+    $("callback-at").value = localInput(Date.parse(view.now) + 3600 * 1000);
+  }
   $("state").textContent = view.state.replace("_", " ");
   $("state").dataset.state = view.state;
   $("reason").textContent = view.reason ? `(${view.reason})` : "";
@@ -106,6 +124,31 @@ function render(next) {
   modes.value = view.mode || "";
   modes.disabled = !loggedIn || view.modes.length < 2;
 
+  // The campaigns the agent may take calls from, each a checkbox: switching between calls.
+  const picks = $("campaign-picks");
+  picks.hidden = !loggedIn || view.campaigns.length < 2;
+  const shown = [...picks.querySelectorAll("input")].map((i) => i.value).join(" ");
+  if (shown !== view.campaigns.map((c) => c.name).join(" ")) {
+    picks.querySelectorAll("label").forEach((l) => l.remove());
+    for (const c of view.campaigns) {
+      const label = document.createElement("label");
+      label.className = "inline";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = c.name;
+      box.dataset.campaign = c.name;
+      box.onchange = () => act("campaigns", {
+        campaigns: [...picks.querySelectorAll("input:checked")].map((i) => i.value),
+      });
+      label.append(box, ` ${c.name}`);
+      picks.append(label);
+    }
+  }
+  for (const c of view.campaigns) {
+    const box = picks.querySelector(`input[data-campaign="${CSS.escape(c.name)}"]`);
+    if (box) box.checked = c.chosen;
+  }
+
   $("preview").hidden = !view.preview;
   if (view.preview) {
     $("preview-record").textContent = view.preview.record;
@@ -121,6 +164,8 @@ function render(next) {
     $("call-ended").hidden = !view.call.ended;
     $("hang-up").disabled = view.state !== "on_call";
     fields($("record"), view.call.fields);
+  } else {
+    closeRecord();
   }
 
   const interview = view.interview;
@@ -221,7 +266,60 @@ $("callback").onclick = () => {
   act("finish", { ending: "callback", at: new Date(local).toISOString(), personal: $("callback-personal").checked });
 };
 
+// The record on the call, edited in place: one input per field of the campaign's field
+// configuration; the server checks each value by its type and keeps an audit row per change.
+async function openRecord() {
+  if (!view || !view.call) return;
+  const page = await call("GET", `/api/records/${view.call.record}`);
+  if (!page) return;
+  const inputs = $("record-inputs");
+  inputs.replaceChildren();
+  for (const spec of page.fields) {
+    const label = document.createElement("label");
+    label.className = "inline";
+    label.textContent = spec.label || spec.name;
+    const input = document.createElement("input");
+    input.name = spec.name;
+    input.dataset.field = spec.name;
+    const value = page.record.fields[spec.name];
+    input.value = value === null || value === undefined ? "" : String(value);
+    input.dataset.was = input.value;
+    label.append(input);
+    inputs.append(label);
+  }
+  $("record-edit").dataset.record = page.record.id;
+  $("record-edit").hidden = false;
+  $("record").hidden = true;
+  const first = inputs.querySelector("input");
+  if (first) first.focus();
+}
+
+function closeRecord() {
+  $("record-edit").hidden = true;
+  $("record").hidden = false;
+}
+
+$("record-open").onclick = openRecord;
+$("record-cancel").onclick = closeRecord;
+$("record-edit").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const changed = {};
+  for (const input of $("record-inputs").querySelectorAll("input")) {
+    if (input.value !== input.dataset.was) changed[input.name] = input.value;
+  }
+  const saved = await call("POST", `/api/records/${$("record-edit").dataset.record}`, { fields: changed });
+  if (!saved) return;
+  closeRecord();
+  refresh();
+});
+
 document.addEventListener("keydown", (e) => {
+  if (!$("record-edit").hidden) {
+    // The record form has the keyboard: Enter saves (the form's submit), Esc cancels.
+    if (e.key === "Escape") { e.preventDefault(); closeRecord(); }
+    return;
+  }
+  if (e.key === "F7" && view && view.call) { e.preventDefault(); openRecord(); return; }
   const typing = e.target.tagName === "INPUT" && e.target.type !== "checkbox";
   if (e.key === "F2") { e.preventDefault(); act("ready"); return; }
   if (e.key === "F3") { e.preventDefault(); $("not-ready").click(); return; }

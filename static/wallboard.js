@@ -6,10 +6,13 @@ const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const $ = (id) => document.getElementById(id);
 let board = null;
 let pending = false;
+// The server's clock may run ahead of this browser's (the demo moves its world to calling
+// hours): times are measured against the server's "now", carried forward locally.
+let skew = 0;
 
 function clock(since) {
   if (!since) return "";
-  const s = Math.max(0, Math.floor((Date.now() - Date.parse(since)) / 1000));
+  const s = Math.max(0, Math.floor((Date.now() + skew - Date.parse(since)) / 1000));
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 }
 
@@ -19,7 +22,8 @@ function percent(x) {
 
 async function load() {
   pending = false;
-  const response = await fetch("/api/wallboard");
+  const chosen = $("campaign").value;
+  const response = await fetch(`/api/wallboard${chosen ? `?campaign=${encodeURIComponent(chosen)}` : ""}`);
   const json = await response.json().catch(() => ({}));
   if (!response.ok) {
     $("error").textContent = json.error || `failed (${response.status})`;
@@ -27,6 +31,7 @@ async function load() {
   }
   $("error").textContent = "";
   board = json;
+  skew = Date.parse(board.now) - Date.now();
   render();
 }
 
@@ -61,10 +66,15 @@ function render() {
   $("abandon-rate").textContent = percent(board.window.rate);
   $("abandon-rate").className = board.window.rate > board.window.ceiling ? "figure bad" : "figure";
   $("ceiling").textContent = percent(board.window.ceiling);
-  $("calls").textContent = board.calls;
+  $("calls").textContent = board.calls.length;
   $("callbacks").textContent = board.callbacks_due;
   $("completes").textContent = board.completes_today;
-  $("campaign-status").textContent = `${board.campaign}: ${board.status}`;
+  const picker = $("campaign");
+  if (picker.options.length !== board.live_campaigns.length) {
+    picker.replaceChildren(...board.live_campaigns.map((name) => new Option(name, name)));
+  }
+  picker.value = board.campaign;
+  $("campaign-status").textContent = board.status;
   $("pause").disabled = board.status !== "running";
   const d = board.decision;
   $("level").textContent = d ? d.level.toFixed(2) : "–";
@@ -97,6 +107,16 @@ function render() {
     tr.append(actions);
     agents.append(tr);
   }
+  const calls = $("call-list").querySelector("tbody");
+  calls.replaceChildren();
+  for (const c of board.calls) {
+    const tr = document.createElement("tr");
+    tr.dataset.record = c.record;
+    const since = cell(clock(c.bridged_at || c.dialed_at));
+    since.dataset.since = c.bridged_at || c.dialed_at;
+    tr.append(cell(c.phase.replace("_", " ")), cell(c.number), cell(c.record), cell(c.agent_name || ""), cell(c.mode), since);
+    calls.append(tr);
+  }
   const quotas = $("quotas").querySelector("tbody");
   quotas.replaceChildren();
   for (const q of board.quotas) {
@@ -109,7 +129,8 @@ function render() {
 setInterval(() => {
   for (const td of document.querySelectorAll("td[data-since]")) td.textContent = clock(td.dataset.since);
 }, 1000);
-$("pause").onclick = () => post("/api/wallboard/pause");
+$("pause").onclick = () => post(`/api/wallboard/pause?campaign=${encodeURIComponent(board.campaign)}`);
+$("campaign").onchange = load;
 const events = new EventSource("/api/events");
 for (const kind of ["agent", "call", "decision"]) events.addEventListener(kind, soon);
 load();

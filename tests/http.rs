@@ -260,8 +260,8 @@ async fn each_role_is_refused_what_it_may_not_do() {
         assert_eq!(create.status(), StatusCode::FORBIDDEN, "{login} created a user");
         let campaigns: Value = get_json(&client, format!("{url}/api/campaigns")).await;
         let expected: &[&str] = match login {
-            "analyst" => &["demo-survey", "other"],
-            _ => &["demo-survey"],
+            "analyst" => &["demo-survey", "demo-wave-2", "other"],
+            _ => &["demo-survey", "demo-wave-2"],
         };
         assert_eq!(names(campaigns), expected, "{login}'s campaigns");
     }
@@ -302,7 +302,7 @@ async fn each_role_is_refused_what_it_may_not_do() {
     assert_eq!(all.as_array().unwrap().len(), 5);
     // The new agent is on no campaign, so sees none.
     let bo = browser();
-    api_login(&bo, url, "bo", "long enough pw").await;
+    let bo_csrf = api_login(&bo, url, "bo", "long enough pw").await;
     let campaigns: Value = get_json(&bo, format!("{url}/api/campaigns")).await;
     assert_eq!(campaigns, json!([]));
     // Nor the records of any campaign.
@@ -312,6 +312,16 @@ async fn each_role_is_refused_what_it_may_not_do() {
         record.json::<Value>().await.unwrap()["error"],
         "'bo' may not see the records of campaign 'demo-survey'"
     );
+    let record = bo.get(format!("{url}/api/records/1")).send().await.unwrap();
+    assert_eq!(record.status(), StatusCode::FORBIDDEN);
+    let edit = bo
+        .post(format!("{url}/api/records/1"))
+        .header("X-CSRF-Token", &bo_csrf)
+        .json(&json!({ "fields": { "first_name": "Bo" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(edit.status(), StatusCode::FORBIDDEN);
 }
 
 /// The demo with its live campaign (two simulated interviewers), serving on a free port.
@@ -355,6 +365,29 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     let act = |action: &'static str, body: Value| agent_action(&agent, url, &csrf, action, &body).send();
     let view: Value = act("login", json!({})).await.unwrap().json().await.unwrap();
     assert_eq!(view["state"], "not_ready");
+    // Signed in to both of the demo's campaigns; the agent switches to the first only (DIAL-03).
+    let chosen = |view: &Value| -> Vec<String> {
+        view["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["chosen"] == true)
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(chosen(&view), ["demo-survey", "demo-wave-2"], "{view}");
+    let unknown = act("campaigns", json!({ "campaigns": ["nowhere"] })).await.unwrap();
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.json::<Value>().await.unwrap()["field"], "campaigns");
+    let none = act("campaigns", json!({ "campaigns": [] })).await.unwrap();
+    assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let view: Value = act("campaigns", json!({ "campaigns": ["demo-survey"] }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chosen(&view), ["demo-survey"], "{view}");
     let view: Value = act("ready", json!({})).await.unwrap().json().await.unwrap();
     assert_eq!(view["state"], "ready");
 
@@ -386,6 +419,62 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
     assert!(
         view["call"]["fields"]["respondent_id"].is_string(),
         "the screen pop: {view}"
+    );
+    let record = view["call"]["record"].as_i64().unwrap();
+    let campaign: i64 = paceline_dialer::with_db!(&test.db, |p| sqlx::query_scalar(
+        "SELECT c.id FROM campaigns c WHERE c.name = 'demo-survey'"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap());
+    assert_eq!(
+        view["call"]["campaign"], campaign,
+        "the call is from the campaign chosen"
+    );
+
+    // The agent corrects the record on screen (CATI-01): a bad value is refused naming the
+    // field, a good one is stored with an audit row and shows on the screen pop.
+    let edit = |body: Value| {
+        agent
+            .post(format!("{url}/api/records/{record}"))
+            .header("X-CSRF-Token", &csrf)
+            .json(&body)
+            .send()
+    };
+    let bad = edit(json!({ "fields": { "age": "old" } })).await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.json::<Value>().await.unwrap()["field"], "age");
+    let unknown = edit(json!({ "fields": { "shoe_size": "9" } })).await.unwrap();
+    assert_eq!(unknown.json::<Value>().await.unwrap()["field"], "shoe_size");
+    let priority = edit(json!({ "priority": 9 })).await.unwrap();
+    assert_eq!(priority.status(), StatusCode::FORBIDDEN, "agents do not set priorities");
+    let edited: Value = edit(json!({ "fields": { "first_name": "Josephine" } }))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(edited["record"]["fields"]["first_name"], "Josephine", "{edited}");
+    let audit = edited["edits"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (audit["field"].as_str(), audit["user"].as_str()),
+        (Some("first_name"), Some("agent"))
+    );
+    let popped: Value = get_json(&agent, format!("{url}/api/agent")).await;
+    assert_eq!(popped["call"]["fields"]["first_name"], "Josephine", "{popped}");
+    // The wallboard lists the call, on the agent.
+    let board: Value = get_json(&supervisor, format!("{url}/api/wallboard")).await;
+    let line = board["calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["record"] == record)
+        .unwrap_or_else(|| panic!("the call is on the wallboard: {board}"))
+        .clone();
+    assert_eq!(
+        (line["phase"].as_str(), line["agent_name"].as_str()),
+        (Some("on_call"), Some("Demo Agent")),
+        "{line}"
     );
 
     // The respondent's answers, from the questionnaire's scripted interview.
@@ -509,8 +598,34 @@ async fn an_agent_takes_a_live_call_and_answers_the_questionnaire_to_the_end() {
 
     // The wallboard shows it; the supervisor puts the agent not ready; others may not.
     let board: Value = get_json(&supervisor, format!("{url}/api/wallboard")).await;
+    assert_eq!(board["campaign"], "demo-survey");
+    assert_eq!(board["live_campaigns"], json!(["demo-survey", "demo-wave-2"]));
     assert!(board["completes_today"].as_i64().unwrap() >= 1, "{board}");
     assert!(board["last_hour"]["dials"].as_u64().unwrap() >= 1, "{board}");
+    for call in board["calls"].as_array().unwrap() {
+        assert!(call["number"].as_str().unwrap().starts_with('+'), "{call}");
+        assert!(
+            [
+                "ringing",
+                "waiting",
+                "connecting",
+                "on_call",
+                "collecting",
+                "playing",
+                "ending"
+            ]
+            .contains(&call["phase"].as_str().unwrap()),
+            "{call}"
+        );
+    }
+    let second: Value = get_json(&supervisor, format!("{url}/api/wallboard?campaign=demo-wave-2")).await;
+    assert_eq!(second["campaign"], "demo-wave-2", "{second}");
+    let nowhere = supervisor
+        .get(format!("{url}/api/wallboard?campaign=nowhere"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(nowhere.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let me = board["agents"]
         .as_array()
         .unwrap()

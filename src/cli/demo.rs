@@ -30,6 +30,10 @@ pub struct DemoArgs {
     /// Simulated interviewers taking calls beside the people signed in.
     #[arg(long, default_value_t = 5)]
     interviewers: usize,
+    /// Agents for a load generator to sign in over HTTP (`load-0001`... with the password
+    /// `load-agent-pw`), assigned to both demo campaigns; see BENCHMARKS.md.
+    #[arg(long, default_value_t = 0)]
+    load_agents: usize,
     /// Set the demo up and stop, without serving the web application.
     #[arg(long)]
     setup_only: bool,
@@ -39,6 +43,11 @@ pub struct DemoArgs {
 
 /// The demo's campaign.
 const CAMPAIGN: &str = "demo-survey";
+/// The demo's second campaign: the same questionnaire on a second sample (a survey's second
+/// wave), so agents assigned to both can switch between them.
+const SECOND_CAMPAIGN: &str = "demo-wave-2";
+/// The load generator's agents' password.
+pub const LOAD_AGENT_PASSWORD: &str = "load-agent-pw";
 /// The demo's questionnaire (its id, and the file, built into the binary).
 const QUESTIONNAIRE: &str = "health-survey";
 const QUESTIONNAIRE_FILE: &[u8] = include_bytes!("../../questionnaires/health-survey.xlsx");
@@ -91,44 +100,22 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
         };
         simulated.push(id);
     }
-    let campaign = match campaigns::find(&app.db, CAMPAIGN).await {
-        Ok(campaign) => campaign,
-        Err(CampaignError::NotFound(_)) => {
-            let config = CampaignConfig {
-                kind: Some(CampaignKind::Survey),
-                agents: vec!["agent".into()],
-                teams: vec![TEAM.into()],
-                dispositions: None,
-                settings: CampaignSettings {
-                    caller_id: Some("+12125550100".into()),
-                    fields: synthetic::fields(),
-                    questionnaire: Some(QUESTIONNAIRE.into()),
-                    allowed_dial_modes: vec![DialMode::Predictive, DialMode::Progressive, DialMode::Preview],
-                    // Every day, within the hours the law allows.
-                    calling_hours: CallingHours {
-                        days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun],
-                        ranges: vec!["08:00-21:00".parse().expect("a valid range")],
-                        ..CallingHours::default()
-                    },
-                    ..CampaignSettings::default()
-                },
-            };
-            campaigns::create(&app.db, CAMPAIGN, CampaignKind::Survey, &config, app.now()).await?
+    let mut load = Vec::new();
+    for i in 1..=args.load_agents {
+        let login = format!("load-{i:04}");
+        if users::find_user(&app.db, &login).await?.is_none() {
+            load.push((login, format!("Load Agent {i}")));
         }
-        Err(e) => return Err(e.into()),
-    };
-    if campaign.status == CampaignStatus::Draft {
-        campaigns::step(&app.db, CAMPAIGN, LifecycleStep::Publish, None, app.now()).await?;
     }
-    let file = std::fs::File::create(&args.sample).with_context(|| format!("creating {}", args.sample.display()))?;
-    SyntheticSample {
-        rows: args.records,
-        ..SyntheticSample::default()
+    for batch in load.chunks(500) {
+        users::add_agent_batch(&app.db, batch, LOAD_AGENT_PASSWORD, TEAM, app.now()).await?;
     }
-    .write_csv(std::io::BufWriter::new(file))
-    .with_context(|| format!("writing {}", args.sample.display()))?;
-    let summary = import_file(&app.db, CAMPAIGN, &args.sample, &ImportOptions::default(), app.now()).await?;
-    super::sample::print_summary(&args.sample, &summary);
+    let campaign = demo_campaign(app, CAMPAIGN, &args.sample, args.records, 1).await?;
+    let wave_2 = args.sample.with_file_name(format!(
+        "{}-wave-2.csv",
+        args.sample.file_stem().unwrap_or_default().to_string_lossy()
+    ));
+    demo_campaign(app, SECOND_CAMPAIGN, &wave_2, (args.records / 5).max(1), 2).await?;
 
     let first = record::list(
         &app.db,
@@ -161,6 +148,12 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
     for (login, _, role, password) in LOGINS {
         println!("  {role:<10} {login:<11} password {password}");
     }
+    if args.load_agents > 0 {
+        println!(
+            "  {:<10} load-0001...load-{:04} password {LOAD_AGENT_PASSWORD} (for a load generator)",
+            "agent", args.load_agents
+        );
+    }
     println!("\nlook further with: paceline campaign show {CAMPAIGN}   paceline sample list --campaign {CAMPAIGN}");
     if args.setup_only {
         return Ok(());
@@ -176,7 +169,7 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
     let live = crate::live::spawn(
         app.url.clone(),
         crate::live::LiveConfig {
-            campaign: CAMPAIGN.into(),
+            campaigns: vec![CAMPAIGN.into(), SECOND_CAMPAIGN.into()],
             simulated,
             seed: 7,
             start,
@@ -188,6 +181,58 @@ pub async fn run(app: &App, args: DemoArgs) -> anyhow::Result<()> {
         args.interviewers
     );
     super::serve::run_with(app, &args.serve, Some(live)).await
+}
+
+/// Creates (once) and publishes a demo survey campaign, and imports its generated sample of
+/// `records` rows (the same rows for the same seed, so a second run adds nothing).
+async fn demo_campaign(
+    app: &App,
+    name: &str,
+    sample: &std::path::Path,
+    records: u64,
+    seed: u64,
+) -> anyhow::Result<paceline_dialer::campaign::Campaign> {
+    let campaign = match campaigns::find(&app.db, name).await {
+        Ok(campaign) => campaign,
+        Err(CampaignError::NotFound(_)) => {
+            let config = CampaignConfig {
+                kind: Some(CampaignKind::Survey),
+                agents: vec!["agent".into()],
+                teams: vec![TEAM.into()],
+                dispositions: None,
+                settings: CampaignSettings {
+                    caller_id: Some("+12125550100".into()),
+                    fields: synthetic::fields(),
+                    questionnaire: Some(QUESTIONNAIRE.into()),
+                    allowed_dial_modes: vec![DialMode::Predictive, DialMode::Progressive, DialMode::Preview],
+                    // Every day, within the hours the law allows.
+                    calling_hours: CallingHours {
+                        days: vec![Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun],
+                        ranges: vec!["08:00-21:00".parse().expect("a valid range")],
+                        ..CallingHours::default()
+                    },
+                    ..CampaignSettings::default()
+                },
+            };
+            campaigns::create(&app.db, name, CampaignKind::Survey, &config, app.now()).await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if campaign.status == CampaignStatus::Draft {
+        campaigns::step(&app.db, name, LifecycleStep::Publish, None, app.now()).await?;
+    }
+    let file = std::fs::File::create(sample).with_context(|| format!("creating {}", sample.display()))?;
+    SyntheticSample {
+        rows: records,
+        seed,
+        ..SyntheticSample::default()
+    }
+    .write_csv(std::io::BufWriter::new(file))
+    .with_context(|| format!("writing {}", sample.display()))?;
+    let summary = import_file(&app.db, name, sample, &ImportOptions::default(), app.now()).await?;
+    println!("\ncampaign '{name}':");
+    super::sample::print_summary(sample, &summary);
+    Ok(campaign)
 }
 
 /// When the simulated world's clock starts: now, or, when it is night in all of the demo

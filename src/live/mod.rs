@@ -32,8 +32,8 @@ pub use simulated::Interviewers;
 /// How the live runtime runs.
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
-    /// The campaign to run (by name).
-    pub campaign: String,
+    /// The campaigns to run (by name); the first is the one screens show first.
+    pub campaigns: Vec<String>,
     /// The agents simulated (already assigned to the campaign).
     pub simulated: Vec<UserId>,
     /// The seed of the simulated world and interviewers.
@@ -69,6 +69,19 @@ pub enum AgentAction {
     PreviewSkip,
     /// Read the interview in another of its questionnaire's languages.
     Language(String),
+    /// Take calls from these of the agent's campaigns (by id).
+    Campaigns(Vec<i64>),
+}
+
+/// A campaign an agent may take calls from.
+#[derive(Debug, Clone, Serialize)]
+pub struct CampaignChoice {
+    /// Its id.
+    pub id: i64,
+    /// Its name.
+    pub name: String,
+    /// Whether the agent takes its calls now.
+    pub chosen: bool,
 }
 
 /// The record shown to an agent in preview.
@@ -119,6 +132,8 @@ pub struct InterviewView {
 /// Everything the agent desktop shows.
 #[derive(Debug, Clone, Serialize)]
 pub struct AgentView {
+    /// The simulated world's time now (the clock `since` is on; screens time from it).
+    pub now: DateTime<Utc>,
     /// The agent.
     pub agent: UserId,
     /// The state: logged_out, ready, not_ready, reserved, on_call, wrap_up.
@@ -139,6 +154,8 @@ pub struct AgentView {
     pub modes: Vec<&'static str>,
     /// The record shown in preview.
     pub preview: Option<PreviewView>,
+    /// The running campaigns the agent is assigned to, and which they take calls from.
+    pub campaigns: Vec<CampaignChoice>,
 }
 
 /// What a supervisor does from the wallboard.
@@ -148,29 +165,39 @@ pub enum SupervisorAction {
     ForceNotReady(UserId, String),
     /// Signs an agent out of the telephony (after their call, if they are on one).
     ForceSignOut(UserId),
-    /// Pauses the campaign: no more dials; calls in progress go on.
-    Pause,
+    /// Pauses a campaign (by name): no more dials; calls in progress go on.
+    Pause(String),
 }
 
-/// One agent on the wallboard.
+/// An agent's state as the engine holds it.
 #[derive(Debug, Clone, Serialize)]
-pub struct AgentRow {
-    /// Their id.
-    pub id: UserId,
-    /// Sign-in name.
-    pub login: String,
-    /// Shown name.
-    pub display_name: String,
-    /// Teams.
-    pub teams: Vec<String>,
-    /// The state.
+pub struct AgentNow {
+    /// The state: logged_out, ready, not_ready, reserved, on_call, wrap_up.
     pub state: &'static str,
     /// The not-ready reason.
     pub reason: Option<String>,
     /// Since when.
     pub since: DateTime<Utc>,
-    /// Interviews they completed today.
-    pub completes_today: i64,
+}
+
+/// A call ringing or in progress.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallRow {
+    /// The record called.
+    pub record: i64,
+    /// The number dialed.
+    pub number: String,
+    /// Where it is: ringing, waiting (answered, no agent yet), connecting, on_call,
+    /// collecting (a keypad reply), playing (a message before hanging up), ending.
+    pub phase: &'static str,
+    /// The agent on it, or the one it was dialed for.
+    pub agent: Option<UserId>,
+    /// The mode it was dialed in.
+    pub mode: &'static str,
+    /// When it was dialed.
+    pub dialed_at: DateTime<Utc>,
+    /// When it reached its phase's agent (bridged), if it did.
+    pub bridged_at: Option<DateTime<Utc>>,
 }
 
 /// Counts over the last hour.
@@ -197,29 +224,27 @@ pub struct WindowView {
     pub abandons: f64,
 }
 
-/// Everything the supervisor's wallboard shows.
+/// What the live runtime knows for the wallboard, from memory only: the web handler adds
+/// what the store holds (the campaign's agents, today's completes, callbacks due), so the
+/// engine's thread never waits on the store for a wallboard.
 #[derive(Debug, Clone, Serialize)]
-pub struct Wallboard {
-    /// The campaign.
-    pub campaign: String,
-    /// Its status.
-    pub status: String,
-    /// Agents of the campaign's teams and assignments, with their states.
-    pub agents: Vec<AgentRow>,
-    /// Calls ringing or in progress.
-    pub calls: usize,
+pub struct LiveBoard {
+    /// The simulated world's time now.
+    pub now: DateTime<Utc>,
+    /// The campaign's id.
+    pub campaign: i64,
+    /// Every agent the engine holds, with their state.
+    pub agents: HashMap<UserId, AgentNow>,
+    /// Calls ringing or in progress, oldest first.
+    pub calls: Vec<CallRow>,
     /// Dials, person answers and abandons in the last hour.
     pub last_hour: LastHour,
-    /// The abandon window.
-    pub window: WindowView,
+    /// The abandon window, while the campaign runs.
+    pub window: Option<WindowView>,
     /// The pacer's last decision, with the figures that explain it.
     pub decision: Option<paceline_dialer::events::DecisionNote>,
     /// Quota progress per cell.
     pub quotas: Vec<paceline_cati::quota::CellProgress>,
-    /// Callbacks due now.
-    pub callbacks_due: i64,
-    /// Interviews completed today.
-    pub completes_today: i64,
 }
 
 type Reply<T> = oneshot::Sender<Result<T, String>>;
@@ -227,16 +252,17 @@ type Reply<T> = oneshot::Sender<Result<T, String>>;
 enum Request {
     Act(UserId, AgentAction, Reply<AgentView>),
     View(UserId, Reply<AgentView>),
-    Wallboard(Reply<Wallboard>),
+    Wallboard(i64, Reply<LiveBoard>),
     Supervise(SupervisorAction, Reply<()>),
+    RecordChanged(i64, serde_json::Value),
 }
 
 /// The handle the web handlers hold.
 #[derive(Clone)]
 pub struct Live {
     requests: mpsc::Sender<Request>,
-    /// The campaign it runs.
-    pub campaign: String,
+    /// The campaigns it runs, by id and name; the first is the one screens show first.
+    pub campaigns: Vec<(i64, String)>,
     /// The engine's event stream (the wallboard and the desktops subscribe).
     pub events: EventBus,
 }
@@ -257,14 +283,28 @@ impl Live {
         self.ask(|tx| Request::View(agent, tx)).await
     }
 
-    /// The wallboard.
-    pub async fn wallboard(&self) -> Result<Wallboard, String> {
-        self.ask(Request::Wallboard).await
+    /// What the runtime knows for a campaign's wallboard.
+    pub async fn wallboard(&self, campaign: i64) -> Result<LiveBoard, String> {
+        self.ask(|tx| Request::Wallboard(campaign, tx)).await
+    }
+
+    /// The campaign named (or the first, when none is), if this runtime runs it.
+    pub fn campaign(&self, name: Option<&str>) -> Option<&(i64, String)> {
+        match name {
+            None => self.campaigns.first(),
+            Some(name) => self.campaigns.iter().find(|(_, n)| n == name),
+        }
     }
 
     /// Does what a supervisor asked.
     pub async fn supervise(&self, action: SupervisorAction) -> Result<(), String> {
         self.ask(|tx| Request::Supervise(action, tx)).await
+    }
+
+    /// Tells the runtime a record was edited, so screens that show it show the new fields.
+    pub async fn record_changed(&self, record: i64, fields: serde_json::Value) {
+        // Nothing to do if the runtime has stopped: no screen shows the record then.
+        let _ = self.requests.send(Request::RecordChanged(record, fields)).await;
     }
 
     async fn ask<T>(&self, request: impl FnOnce(Reply<T>) -> Request) -> Result<T, String> {
@@ -289,12 +329,12 @@ struct Runtime {
     calls: HashMap<UserId, CallView>,
     /// The fields of the records shown in preview, by agent.
     previews: HashMap<UserId, (i64, serde_json::Value)>,
-    campaign: i64,
-    campaign_name: String,
-    /// The pacer's last decision.
-    decision: Option<paceline_dialer::events::DecisionNote>,
+    /// The campaigns it runs, by id and name.
+    campaigns: Vec<(i64, String)>,
+    /// The pacer's last decision, by campaign.
+    decisions: HashMap<i64, paceline_dialer::events::DecisionNote>,
     /// Dials, person answers and abandons of the last hour, oldest first.
-    recent: std::collections::VecDeque<(DateTime<Utc>, Tally)>,
+    recent: std::collections::VecDeque<(DateTime<Utc>, i64, Tally)>,
 }
 
 /// What the last hour's counts count.
@@ -356,15 +396,22 @@ async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Rec
         wall: std::time::Instant::now(),
     };
     let now = time.now();
-    let mut campaign = campaigns::find(&db, &config.campaign).await?;
-    let step = match campaign.status {
-        paceline_dialer::campaign::CampaignStatus::Published => Some(paceline_dialer::campaign::LifecycleStep::Start),
-        paceline_dialer::campaign::CampaignStatus::Paused => Some(paceline_dialer::campaign::LifecycleStep::Resume),
-        _ => None,
-    };
-    if let Some(step) = step {
-        campaign = campaigns::step(&db, &config.campaign, step, None, now).await?;
+    let mut running = Vec::new();
+    for name in &config.campaigns {
+        let mut campaign = campaigns::find(&db, name).await?;
+        let step = match campaign.status {
+            paceline_dialer::campaign::CampaignStatus::Published => {
+                Some(paceline_dialer::campaign::LifecycleStep::Start)
+            }
+            paceline_dialer::campaign::CampaignStatus::Paused => Some(paceline_dialer::campaign::LifecycleStep::Resume),
+            _ => None,
+        };
+        if let Some(step) = step {
+            campaign = campaigns::step(&db, name, step, None, now).await?;
+        }
+        running.push(campaign);
     }
+    anyhow::ensure!(!running.is_empty(), "the live runtime needs a campaign to run");
     let clock = ManualClock::new(now);
     let switch = SimSwitch::new(World::new(Arc::new(world::demo_world(now)), config.seed), clock.clone());
     let events = EventBus::new(1 << 14);
@@ -382,11 +429,16 @@ async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Rec
     )
     .await?;
     let mut desk = SurveyDesk::new(db.clone(), Arc::new(clock.clone()));
-    desk.open_campaign(campaign.id)
-        .await
-        .with_context(|| format!("opening the survey of campaign '{}'", campaign.name))?;
+    for campaign in &running {
+        desk.open_campaign(campaign.id)
+            .await
+            .with_context(|| format!("opening the survey of campaign '{}'", campaign.name))?;
+    }
     engine.set_quota_gate(desk.gate());
-    engine.run_campaign(&campaign.name, None).await?;
+    for campaign in &running {
+        engine.run_campaign(&campaign.name, None).await?;
+    }
+    let running: Vec<(i64, String)> = running.into_iter().map(|c| (c.id, c.name)).collect();
     for &agent in &config.simulated {
         engine.log_in(agent, None).await?;
         engine.go_ready(agent).await?;
@@ -402,14 +454,13 @@ async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Rec
         feed,
         calls: HashMap::new(),
         previews: HashMap::new(),
-        campaign: campaign.id,
-        campaign_name: campaign.name.clone(),
-        decision: None,
+        campaigns: running.clone(),
+        decisions: HashMap::new(),
         recent: std::collections::VecDeque::new(),
     };
     let live = Live {
         requests: tx,
-        campaign: campaign.name.clone(),
+        campaigns: running,
         events,
     };
     Ok((live, rx, runtime))
@@ -494,10 +545,8 @@ impl Runtime {
                 Err(_) => return Ok(()),
             };
             let now = self.clock.now();
-            if let Event::Decision(note) = &event
-                && note.campaign == self.campaign
-            {
-                self.decision = Some(note.clone());
+            if let Event::Decision(note) = &event {
+                self.decisions.insert(note.campaign, note.clone());
             }
             if let Event::Preview(note) = &event {
                 let fields = paceline_cati::store::record_fields(&self.db, note.record).await?;
@@ -513,7 +562,7 @@ impl Runtime {
                     _ => None,
                 };
                 if let Some(tally) = tally {
-                    self.recent.push_back((note.at, tally));
+                    self.recent.push_back((note.at, note.campaign, tally));
                 }
                 match note.step {
                     CallStep::Bridged { agent } => {
@@ -587,11 +636,19 @@ impl Runtime {
             Request::View(agent, reply) => {
                 let _ = reply.send(self.view(agent));
             }
-            Request::Wallboard(reply) => {
-                let _ = reply.send(self.wallboard().await.map_err(|e| e.to_string()));
+            Request::Wallboard(campaign, reply) => {
+                let _ = reply.send(Ok(self.wallboard(campaign)));
             }
             Request::Supervise(action, reply) => {
                 let _ = reply.send(self.supervise(action).await.map_err(|e| e.to_string()));
+            }
+            Request::RecordChanged(record, fields) => {
+                for call in self.calls.values_mut().filter(|c| c.record == record) {
+                    call.fields = fields.clone();
+                }
+                for shown in self.previews.values_mut().filter(|(r, _)| *r == record) {
+                    shown.1 = fields.clone();
+                }
             }
         }
     }
@@ -605,111 +662,81 @@ impl Runtime {
             SupervisorAction::ForceSignOut(agent) => {
                 self.engine.force_log_out(agent).await?;
             }
-            SupervisorAction::Pause => {
+            SupervisorAction::Pause(name) => {
+                let &(id, _) = self
+                    .campaigns
+                    .iter()
+                    .find(|(_, n)| *n == name)
+                    .with_context(|| format!("'{name}' does not run here"))?;
                 campaigns::step(
                     &self.db,
-                    &self.campaign_name,
+                    &name,
                     paceline_dialer::campaign::LifecycleStep::Pause,
                     None,
                     now,
                 )
                 .await?;
-                self.engine.stop_campaign(self.campaign).await?;
+                self.engine.stop_campaign(id).await?;
             }
         }
         Ok(())
     }
 
-    async fn wallboard(&mut self) -> anyhow::Result<Wallboard> {
-        let now = self.clock.now();
+    fn wallboard(&mut self, campaign: i64) -> LiveBoard {
+        let now = self.time.now();
         while self
             .recent
             .front()
-            .is_some_and(|(at, _)| *at + chrono::Duration::hours(1) <= now)
+            .is_some_and(|(at, ..)| *at + chrono::Duration::hours(1) <= now)
         {
             self.recent.pop_front();
         }
-        let count = |t: Tally| self.recent.iter().filter(|(_, x)| *x == t).count();
+        let count = |t: Tally| self.recent.iter().filter(|(_, c, x)| *c == campaign && *x == t).count();
         let last_hour = LastHour {
             dials: count(Tally::Dial),
             person_answers: count(Tally::PersonAnswer),
             abandons: count(Tally::Abandon),
         };
-        let campaign = campaigns::find(&self.db, &self.campaign_name).await?;
-        let users = paceline_dialer::users::list_users(&self.db).await?;
-        let today = now.date_naive().and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-        let by_agent: Vec<(i64, i64)> = paceline_dialer::with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT i.interviewer_id, COUNT(*) FROM interviews i JOIN records r ON r.id = i.record_id
-                 WHERE r.campaign_id = $1 AND i.state = 'complete' AND i.updated_at >= $2
-                   AND i.interviewer_id IS NOT NULL
-                 GROUP BY i.interviewer_id",
-            )
-            .bind(self.campaign)
-            .bind(today)
-            .fetch_all(pool)
-            .await?
-        });
-        let completes_of = |id: UserId| by_agent.iter().find(|(a, _)| *a == id).map_or(0, |(_, n)| *n);
-        let agents = users
+        let agents = self
+            .engine
+            .pool()
+            .snapshot()
             .into_iter()
-            .filter(|u| {
-                u.has_role(paceline_dialer::users::Role::Agent)
-                    && (campaign.agents.contains(&u.login) || u.teams.iter().any(|t| campaign.teams.contains(t)))
-            })
-            .map(|u| {
-                let view = self.engine.pool().view(u.id);
-                let (state, reason) = state_name(view.map(|v| &v.status.state));
-                AgentRow {
-                    id: u.id,
-                    login: u.login,
-                    display_name: u.display_name,
-                    teams: u.teams,
-                    state,
-                    reason,
-                    since: view.map_or(u.created_at, |v| v.since),
-                    completes_today: completes_of(u.id),
-                }
+            .map(|view| {
+                let (state, reason) = state_name(Some(&view.status.state));
+                (
+                    view.agent,
+                    AgentNow {
+                        state,
+                        reason,
+                        since: view.since,
+                    },
+                )
             })
             .collect();
-        let window = self
+        let mut calls: Vec<CallRow> = self
             .engine
-            .window(self.campaign)
-            .map(|w| WindowView {
-                rate: w.rate(),
-                ceiling: w.ceiling,
-                person_answers: w.person_answers,
-                abandons: w.abandons,
-            })
-            .unwrap_or(WindowView {
-                ceiling: campaign.settings.abandon.ceiling,
-                ..WindowView::default()
-            });
-        let (callbacks_due, completes_today): (i64, i64) = paceline_dialer::with_db!(&self.db, |pool| {
-            sqlx::query_as(
-                "SELECT
-                   (SELECT COUNT(*) FROM records WHERE campaign_id = $1 AND status = 'callback' AND next_call_at <= $2),
-                   (SELECT COUNT(*) FROM interviews i JOIN records r ON r.id = i.record_id
-                    WHERE r.campaign_id = $1 AND i.state = 'complete' AND i.updated_at >= $3)",
-            )
-            .bind(self.campaign)
-            .bind(now)
-            .bind(today)
-            .fetch_one(pool)
-            .await?
+            .calls()
+            .filter(|c| c.campaign == campaign)
+            .map(call_row)
+            .collect();
+        calls.sort_by_key(|c| c.dialed_at);
+        let window = self.engine.window(campaign).map(|w| WindowView {
+            rate: w.rate(),
+            ceiling: w.ceiling,
+            person_answers: w.person_answers,
+            abandons: w.abandons,
         });
-        Ok(Wallboard {
-            campaign: campaign.name,
-            status: campaign.status.to_string(),
+        LiveBoard {
+            now,
+            campaign,
             agents,
-            calls: self.engine.live_calls(),
+            calls,
             last_hour,
             window,
-            decision: self.decision.clone(),
-            quotas: self.desk.quota_progress(self.campaign),
-            callbacks_due,
-            completes_today,
-        })
+            decision: self.decisions.get(&campaign).cloned(),
+            quotas: self.desk.quota_progress(campaign),
+        }
     }
 
     async fn act(&mut self, agent: UserId, action: AgentAction) -> anyhow::Result<()> {
@@ -752,6 +779,15 @@ impl Runtime {
             AgentAction::Mode(mode) => self.engine.set_mode(agent, mode).await?,
             AgentAction::PreviewDial(position) => self.engine.preview_dial(agent, position).await?,
             AgentAction::PreviewSkip => self.engine.preview_skip(agent).await?,
+            AgentAction::Campaigns(chosen) => {
+                if chosen.is_empty() {
+                    anyhow::bail!("choose at least one campaign");
+                }
+                if self.engine.needs_disposition(agent) || self.calls.contains_key(&agent) {
+                    anyhow::bail!("finish the call first: campaigns are switched between calls");
+                }
+                self.engine.set_campaigns(agent, &chosen).await?;
+            }
             AgentAction::Language(language) => {
                 let (_, languages) = self.desk.languages(agent).context("there is no interview open")?;
                 if !languages.contains(&language) {
@@ -789,6 +825,7 @@ impl Runtime {
             }
         });
         Ok(AgentView {
+            now: self.time.now(),
             agent,
             state,
             reason,
@@ -798,6 +835,22 @@ impl Runtime {
             needs_disposition: self.engine.needs_disposition(agent),
             mode: self.engine.agent_mode(agent).map(|m| m.as_str()),
             modes: self.engine.agent_modes(agent).into_iter().map(|m| m.as_str()).collect(),
+            campaigns: {
+                let chosen = self.engine.agent_campaigns(agent).unwrap_or_default();
+                self.engine
+                    .assigned_campaigns(agent)
+                    .into_iter()
+                    .map(|id| CampaignChoice {
+                        id,
+                        name: self
+                            .campaigns
+                            .iter()
+                            .find(|(c, _)| *c == id)
+                            .map_or_else(|| id.to_string(), |(_, n)| n.clone()),
+                        chosen: chosen.contains(&id),
+                    })
+                    .collect()
+            },
             preview: self.engine.preview_of(agent).map(|(reserved, campaign)| PreviewView {
                 campaign,
                 record: reserved.record,
@@ -825,4 +878,31 @@ fn state_name(state: Option<&AgentState>) -> (&'static str, Option<String>) {
         state.map_or(AgentState::LoggedOut.kind(), AgentState::kind).as_str(),
         reason,
     )
+}
+
+/// A live call as the wallboard lists it.
+fn call_row(call: &paceline_dialer::runtime::call::LiveCall) -> CallRow {
+    use paceline_dialer::runtime::call::{Phase, Route};
+    let (phase, agent) = match call.phase {
+        Phase::Ringing => ("ringing", None),
+        Phase::Waiting => ("waiting", None),
+        Phase::Connecting(agent) => ("connecting", Some(agent)),
+        Phase::Bridged(agent) => ("on_call", Some(agent)),
+        Phase::Collecting => ("collecting", None),
+        Phase::Playing(_) => ("playing", None),
+        Phase::Ending => ("ending", call.agent),
+    };
+    let agent = agent.or(match call.route {
+        Route::Agent(agent) => Some(agent),
+        Route::Pacer | Route::Agentless => None,
+    });
+    CallRow {
+        record: call.reserved.record,
+        number: call.reserved.e164.clone(),
+        phase,
+        agent,
+        mode: call.mode.as_str(),
+        dialed_at: call.dialed_at,
+        bridged_at: call.bridged_at,
+    }
 }

@@ -100,7 +100,7 @@ pub async fn campaign_step(
 ) -> Result<Json<CampaignState>, WebError> {
     user.require(&[Role::Admin])?;
     let now = state.clock.now();
-    let live = state.live.as_ref().filter(|l| l.campaign == name);
+    let live = state.live.as_ref().filter(|l| l.campaign(Some(&name)).is_some());
     let campaign = match step.as_str() {
         "copy" => {
             let new_name = body
@@ -113,7 +113,7 @@ pub async fn campaign_step(
         }
         "pause" if live.is_some() => {
             live.expect("checked")
-                .supervise(crate::live::SupervisorAction::Pause)
+                .supervise(crate::live::SupervisorAction::Pause(name.clone()))
                 .await
                 .map_err(|message| WebError::invalid("step", message))?;
             campaigns::find(&state.db, &name).await.map_err(campaign_error)?

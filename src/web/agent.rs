@@ -58,11 +58,13 @@ pub struct ActionBody {
     position: Option<i64>,
     /// `language`: one of the questionnaire's languages.
     language: Option<String>,
+    /// `campaigns`: the names of the campaigns to take calls from.
+    campaigns: Option<Vec<String>>,
 }
 
 /// `POST /api/agent/{action}`: `login`, `ready`, `not-ready`, `logout`, `answer`, `back`,
-/// `hang-up`, `finish`, `mode`, `preview-dial`, `preview-skip`, `language`. Returns the
-/// desktop after it.
+/// `hang-up`, `finish`, `mode`, `preview-dial`, `preview-skip`, `language`, `campaigns`.
+/// Returns the desktop after it.
 pub async fn act(
     State(state): State<AppState>,
     user: Authed,
@@ -71,6 +73,7 @@ pub async fn act(
 ) -> Result<Json<AgentView>, WebError> {
     user.require(&[Role::Agent])?;
     let body = body.map(|Json(b)| b).unwrap_or_default();
+    let live = state.live()?;
     let action = match action.as_str() {
         "login" => AgentAction::LogIn,
         "ready" => AgentAction::Ready,
@@ -117,6 +120,17 @@ pub async fn act(
                 .filter(|l| !l.trim().is_empty())
                 .ok_or_else(|| WebError::invalid("language", "say which language"))?,
         ),
+        "campaigns" => AgentAction::Campaigns(
+            body.campaigns
+                .unwrap_or_default()
+                .iter()
+                .map(|name| {
+                    live.campaign(Some(name)).map(|(id, _)| *id).ok_or_else(|| {
+                        WebError::invalid("campaigns", format!("'{name}' is not a campaign running here"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+        ),
         other => {
             return Err(WebError::invalid(
                 "action",
@@ -124,8 +138,7 @@ pub async fn act(
             ));
         }
     };
-    let view = state
-        .live()?
+    let view = live
         .act(user.session.user, action)
         .await
         .map_err(|message| WebError::Invalid { message, field: None })?;

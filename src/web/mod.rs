@@ -13,6 +13,7 @@ pub mod events;
 pub mod login_limit;
 pub mod lookups;
 pub mod pages;
+pub mod records;
 pub mod session;
 pub mod wallboard;
 
@@ -99,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/agent", get(agent::view))
         .route("/api/agent/events", get(events::agent_stream))
         .route("/api/agent/calls", get(lookups::my_calls))
+        .route("/api/records/{record}", get(records::show).post(records::edit))
         .route("/api/records/{record}/answers", get(lookups::record_answers))
         .route("/api/leaderboard", get(lookups::leaderboard))
         .route("/api/agent/{action}", post(agent::act))

@@ -413,9 +413,26 @@ impl<S: Switch> Engine<S> {
         self.calls.len()
     }
 
+    /// The calls in the switch that this runtime placed, in no order (for wallboards).
+    pub fn calls(&self) -> impl Iterator<Item = &crate::runtime::call::LiveCall> {
+        self.calls.values()
+    }
+
     /// Records reserved in a campaign's hopper.
     pub fn hopper_len(&self, campaign: i64) -> usize {
         self.runs.get(&campaign).map_or(0, |r| r.hopper.len())
+    }
+
+    /// The running campaigns an agent is assigned to (those they may switch between), by id.
+    pub fn assigned_campaigns(&self, agent: UserId) -> Vec<i64> {
+        let mut ids: Vec<i64> = self
+            .runs
+            .iter()
+            .filter(|(_, r)| r.active && r.assigned.contains(&agent))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// The campaigns an agent takes calls from now.
