@@ -265,6 +265,26 @@ async fn each_role_is_refused_what_it_may_not_do() {
         };
         assert_eq!(names(campaigns), expected, "{login}'s campaigns");
     }
+    // The API's OpenAPI document, for anyone: every route with its roles and errors.
+    let document: Value = reqwest::get(format!("{url}/api/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3."), "{document}");
+    for path in [
+        "/api/agent/{action}",
+        "/api/wallboard",
+        "/api/records/{record}",
+        "/api/campaigns",
+    ] {
+        assert!(document["paths"][path].is_object(), "{path} is not in the document");
+    }
+    assert_eq!(
+        document["paths"]["/api/users"]["post"]["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ErrorBody"
+    );
     // Not signed in at all.
     let anonymous = reqwest::Client::new()
         .get(format!("{url}/api/users"))

@@ -74,7 +74,7 @@ pub enum AgentAction {
 }
 
 /// A campaign an agent may take calls from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CampaignChoice {
     /// Its id.
     pub id: i64,
@@ -85,13 +85,14 @@ pub struct CampaignChoice {
 }
 
 /// The record shown to an agent in preview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PreviewView {
     /// The campaign.
     pub campaign: i64,
     /// The record.
     pub record: i64,
     /// Its numbers, by position.
+    #[schema(value_type = Vec<Object>)]
     pub numbers: Vec<(i64, String)>,
     /// The number it would dial now.
     pub number: String,
@@ -100,7 +101,7 @@ pub struct PreviewView {
 }
 
 /// The call an agent is on (or wrapping up).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CallView {
     /// The campaign.
     pub campaign: i64,
@@ -115,13 +116,15 @@ pub struct CallView {
 }
 
 /// The agent's interview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct InterviewView {
     /// Its id.
     pub id: i64,
     /// Where it stands: asking, complete, screened_out, terminated, suspended.
+    #[schema(value_type = Object)]
     pub state: State,
     /// The question on screen.
+    #[schema(value_type = Option<Object>)]
     pub question: Option<Shown>,
     /// The language it is read in.
     pub language: String,
@@ -130,11 +133,12 @@ pub struct InterviewView {
 }
 
 /// Everything the agent desktop shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentView {
     /// The simulated world's time now (the clock `since` is on; screens time from it).
     pub now: DateTime<Utc>,
     /// The agent.
+    #[schema(value_type = i64)]
     pub agent: UserId,
     /// The state: logged_out, ready, not_ready, reserved, on_call, wrap_up.
     pub state: &'static str,
@@ -170,7 +174,7 @@ pub enum SupervisorAction {
 }
 
 /// An agent's state as the engine holds it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentNow {
     /// The state: logged_out, ready, not_ready, reserved, on_call, wrap_up.
     pub state: &'static str,
@@ -181,7 +185,7 @@ pub struct AgentNow {
 }
 
 /// A call ringing or in progress.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CallRow {
     /// The record called.
     pub record: i64,
@@ -191,6 +195,7 @@ pub struct CallRow {
     /// collecting (a keypad reply), playing (a message before hanging up), ending.
     pub phase: &'static str,
     /// The agent on it, or the one it was dialed for.
+    #[schema(value_type = Option<i64>)]
     pub agent: Option<UserId>,
     /// The mode it was dialed in.
     pub mode: &'static str,
@@ -201,7 +206,7 @@ pub struct CallRow {
 }
 
 /// Counts over the last hour.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct LastHour {
     /// Numbers dialed.
     pub dials: usize,
@@ -212,7 +217,7 @@ pub struct LastHour {
 }
 
 /// The abandon window against its ceiling.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct WindowView {
     /// Abandons over person answers in the compliance window.
     pub rate: f64,

@@ -28,7 +28,7 @@ pub async fn page(
 }
 
 /// What `POST /api/campaigns` takes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewCampaign {
     /// The campaign's name.
     name: String,
@@ -50,7 +50,7 @@ fn campaign_error(e: CampaignError) -> WebError {
 }
 
 /// A campaign after a change.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CampaignState {
     /// Its id.
     pub id: i64,
@@ -61,6 +61,7 @@ pub struct CampaignState {
 }
 
 /// `POST /api/campaigns`: creates a draft campaign (admin).
+#[utoipa::path(post, path = "/api/campaigns", tag = "campaigns", request_body = NewCampaign, responses((status = 201, body = CampaignState), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn create_campaign(
     State(state): State<AppState>,
     user: Authed,
@@ -83,7 +84,7 @@ pub async fn create_campaign(
 }
 
 /// What a copy takes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct CopyTo {
     /// The new campaign's name.
     new_name: Option<String>,
@@ -92,6 +93,7 @@ pub struct CopyTo {
 /// `POST /api/campaigns/{name}/{step}`: `publish`, `start`, `pause`, `resume`, `close`, or
 /// `copy` (with `new_name`) (admin). The campaign the server's live runtime runs is paused
 /// through the runtime, so its dialing stops at once.
+#[utoipa::path(post, path = "/api/campaigns/{name}/{step}", tag = "campaigns", params(("name" = String, Path, description = "the campaign's name"), ("step" = String, Path, description = "publish, start, pause, resume, close or copy")), request_body(content = Option<CopyTo>, description = "copy: the new campaign's name"), responses((status = 200, body = CampaignState), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn campaign_step(
     State(state): State<AppState>,
     user: Authed,
@@ -153,24 +155,27 @@ pub async fn campaign_step(
 }
 
 /// The file name of an uploaded questionnaire (its extension says its format).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 pub struct FileName {
     file: String,
 }
 
 /// A questionnaire file's check: its summary, or every error with its place.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Checked {
     /// Whether it loads.
     pub ok: bool,
     /// Its summary, when it loads.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub summary: Option<paceline_cati::questionnaire::Summary>,
     /// Every error, with its file, sheet, row and column (or item and key).
+    #[schema(value_type = Vec<Object>)]
     pub errors: Vec<paceline_cati::questionnaire::LoadError>,
 }
 
 /// `POST /api/questionnaires/check?file=NAME` with the file as the body (admin).
+#[utoipa::path(post, path = "/api/questionnaires/check", tag = "questionnaires", params(FileName), request_body(content = Vec<u8>, description = "the file: own format (.toml) or XLSForm (.xlsx)", content_type = "application/octet-stream"), responses((status = 200, body = Checked), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn check_questionnaire(
     user: Authed,
     Query(name): Query<FileName>,
@@ -195,6 +200,7 @@ pub async fn check_questionnaire(
 
 /// `POST /api/questionnaires?file=NAME` with the file as the body: publishes it as a version
 /// (admin). A file that does not load is refused with every error.
+#[utoipa::path(post, path = "/api/questionnaires", tag = "questionnaires", params(FileName), request_body(content = Vec<u8>, description = "the file: own format (.toml) or XLSForm (.xlsx)", content_type = "application/octet-stream"), responses((status = 201, description = "published as a new version", body = Object), (status = 200, description = "this very file is already published", body = Object), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "the file does not load: every error with its place", body = Object)))]
 pub async fn publish_questionnaire(
     State(state): State<AppState>,
     user: Authed,
@@ -229,7 +235,7 @@ pub async fn publish_questionnaire(
 }
 
 /// A published version.
-#[derive(Debug, Serialize, sqlx::FromRow)]
+#[derive(Debug, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Version {
     /// Its id.
     pub id: i64,
@@ -244,6 +250,7 @@ pub struct Version {
 }
 
 /// `GET /api/questionnaires`: the published versions, newest first.
+#[utoipa::path(get, path = "/api/questionnaires", tag = "questionnaires", responses((status = 200, body = Vec<Version>), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn list_questionnaires(State(state): State<AppState>, user: Authed) -> Result<Json<Vec<Version>>, WebError> {
     user.require(&[Role::Admin, Role::Supervisor, Role::Analyst])?;
     let versions: Vec<Version> = paceline_dialer::with_db!(&state.db, |pool| {

@@ -27,6 +27,7 @@ pub async fn page(
 }
 
 /// `GET /api/agent`: the signed-in agent's desktop.
+#[utoipa::path(get, path = "/api/agent", tag = "agent desktop", responses((status = 200, body = AgentView), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn view(State(state): State<AppState>, user: Authed) -> Result<Json<AgentView>, WebError> {
     user.require(&[Role::Agent])?;
     let view = state
@@ -38,7 +39,7 @@ pub async fn view(State(state): State<AppState>, user: Authed) -> Result<Json<Ag
 }
 
 /// What the actions take (each only the fields it needs).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ActionBody {
     /// `not-ready`: why.
     reason: Option<String>,
@@ -65,6 +66,7 @@ pub struct ActionBody {
 /// `POST /api/agent/{action}`: `login`, `ready`, `not-ready`, `logout`, `answer`, `back`,
 /// `hang-up`, `finish`, `mode`, `preview-dial`, `preview-skip`, `language`, `campaigns`.
 /// Returns the desktop after it.
+#[utoipa::path(post, path = "/api/agent/{action}", tag = "agent desktop", params(("action" = String, Path, description = "login, ready, not-ready, logout, answer, back, hang-up, finish, mode, preview-dial, preview-skip, language, campaigns")), request_body(content = ActionBody, description = "only the fields the action needs"), responses((status = 200, description = "the desktop after the action", body = AgentView), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn act(
     State(state): State<AppState>,
     user: Authed,

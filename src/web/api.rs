@@ -13,6 +13,7 @@ use super::auth::Authed;
 use super::error::WebError;
 
 /// `GET /api/users`: every user (admin).
+#[utoipa::path(get, path = "/api/users", tag = "users", responses((status = 200, description = "every user, with roles, teams and skills", body = Vec<Object>), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn list_users(State(state): State<AppState>, user: Authed) -> Result<Json<Vec<User>>, WebError> {
     user.require(&[Role::Admin])?;
     let all = users::list_users(&state.db)
@@ -22,7 +23,7 @@ pub async fn list_users(State(state): State<AppState>, user: Authed) -> Result<J
 }
 
 /// What `POST /api/users` takes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct UserForm {
     login: String,
     display_name: Option<String>,
@@ -33,6 +34,7 @@ pub struct UserForm {
 }
 
 /// `POST /api/users`: creates a user (admin).
+#[utoipa::path(post, path = "/api/users", tag = "users", request_body = UserForm, responses((status = 201, description = "the user created", body = Object), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
     user: Authed,
@@ -68,15 +70,17 @@ pub async fn create_user(
 }
 
 /// A campaign as listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CampaignItem {
     /// Its id.
     pub id: i64,
     /// Its name.
     pub name: String,
     /// What it is for.
+    #[schema(value_type = String)]
     pub kind: CampaignKind,
     /// Where it is in its life.
+    #[schema(value_type = String)]
     pub status: CampaignStatus,
     /// Agents assigned one by one.
     pub agents: Vec<String>,
@@ -96,6 +100,7 @@ pub fn may_see(user: &Authed, campaign: &Campaign) -> bool {
 }
 
 /// `GET /api/campaigns`: the campaigns the user may see.
+#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", responses((status = 200, body = Vec<CampaignItem>), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn list_campaigns(State(state): State<AppState>, user: Authed) -> Result<Json<Vec<CampaignItem>>, WebError> {
     let summaries = campaigns::list(&state.db)
         .await

@@ -153,7 +153,7 @@ pub async fn logout_submit(State(state): State<AppState>, user: PageUser, jar: C
 }
 
 /// The signed-in user, as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     /// The user's id.
     pub id: i64,
@@ -162,6 +162,7 @@ pub struct Me {
     /// Shown name.
     pub display_name: String,
     /// Roles.
+    #[schema(value_type = Vec<String>)]
     pub roles: Vec<Role>,
     /// Teams.
     pub teams: Vec<String>,
@@ -183,13 +184,14 @@ impl From<&Session> for Me {
 }
 
 /// What `POST /api/login` takes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     login: String,
     password: String,
 }
 
 /// `POST /api/login`: signs in; the session cookie is set and the CSRF token returned.
+#[utoipa::path(post, path = "/api/login", tag = "session", request_body = Credentials, responses((status = 200, description = "signed in: the session cookie is set; `csrf` goes in the X-CSRF-Token header of every state-changing request", body = Me), (status = 401, description = "the login or the password is wrong", body = crate::web::error::ErrorBody), (status = 429, description = "too many failed sign-ins", body = crate::web::error::ErrorBody)), security(()))]
 pub async fn api_login(
     State(state): State<AppState>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
@@ -202,18 +204,20 @@ pub async fn api_login(
 }
 
 /// `POST /api/logout`.
+#[utoipa::path(post, path = "/api/logout", tag = "session", responses((status = 200, description = "signed out"), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn api_logout(State(state): State<AppState>, user: Authed, jar: CookieJar) -> CookieJar {
     state.sessions.close(&user.token);
     jar.remove(Cookie::build(COOKIE).path("/"))
 }
 
 /// `GET /api/me`.
+#[utoipa::path(get, path = "/api/me", tag = "session", responses((status = 200, body = Me), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn api_me(user: Authed) -> Json<Me> {
     Json(Me::from(&user.session))
 }
 
 /// A password change.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
     current: String,
     new: String,
@@ -243,6 +247,7 @@ async fn change_password(state: &AppState, user: &Authed, change: &PasswordChang
 }
 
 /// `POST /api/password`.
+#[utoipa::path(post, path = "/api/password", tag = "session", request_body = PasswordChange, responses((status = 200, description = "changed; the user's other sessions are signed out", body = Object), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn api_password(
     State(state): State<AppState>,
     user: Authed,

@@ -60,7 +60,7 @@ impl WebError {
 }
 
 /// The JSON body of an error.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// What went wrong, for a person.
     pub error: String,

@@ -14,6 +14,7 @@ use super::auth::Authed;
 use super::error::WebError;
 
 /// The event stream.
+#[utoipa::path(get, path = "/api/events", tag = "wallboard", responses((status = 200, description = "server-sent events `agent`, `call`, `decision` and `preview`, each with the domain event as JSON", content_type = "text/event-stream", body = String), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     user: Authed,
@@ -36,6 +37,7 @@ pub async fn stream(
 
 /// `GET /api/agent/events`: a `changed` event whenever something happens to the signed-in
 /// agent (a state change, a call bridged to them), so the desktop reads its state again.
+#[utoipa::path(get, path = "/api/agent/events", tag = "agent desktop", responses((status = 200, description = "server-sent events: `changed` whenever the agent's state, call or preview changes", content_type = "text/event-stream", body = String), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn agent_stream(
     State(state): State<AppState>,
     user: Authed,

@@ -32,6 +32,7 @@ fn period_start(period: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, WebEr
 }
 
 /// `GET /api/agent/calls`: the signed-in agent's calls today, newest first.
+#[utoipa::path(get, path = "/api/agent/calls", tag = "agent desktop", responses((status = 200, description = "the agent's calls today, newest first", body = Vec<Object>), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn my_calls(State(state): State<AppState>, user: Authed) -> Result<Json<Vec<CallRecord>>, WebError> {
     user.require(&[Role::Agent])?;
     let now = state.clock.now();
@@ -44,6 +45,7 @@ pub async fn my_calls(State(state): State<AppState>, user: Authed) -> Result<Jso
 
 /// `GET /api/records/{id}/answers`: a record's interviews with their answers, for those who
 /// may see its campaign.
+#[utoipa::path(get, path = "/api/records/{record}/answers", tag = "records", params(("record" = i64, Path, description = "the record's id")), responses((status = 200, description = "the record's interviews, each with its answers", body = Vec<Object>), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn record_answers(
     State(state): State<AppState>,
     user: Authed,
@@ -72,7 +74,7 @@ pub async fn record_answers(
 }
 
 /// The leaderboard's query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 pub struct Board {
     /// `today` (default) or `week`.
     period: Option<String>,
@@ -82,6 +84,7 @@ pub struct Board {
 
 /// `GET /api/leaderboard?period=today|week&campaign=NAME`: interviewers by completes, with
 /// calls, screen-outs, hours logged in and completes per hour.
+#[utoipa::path(get, path = "/api/leaderboard", tag = "agent desktop", params(Board), responses((status = 200, description = "interviewers by completes, with calls, screen-outs, hours logged in and completes per hour", body = Vec<Object>), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn leaderboard(
     State(state): State<AppState>,
     user: Authed,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod login_limit;
 pub mod lookups;
+pub mod openapi;
 pub mod pages;
 pub mod records;
 pub mod session;
@@ -69,6 +70,7 @@ impl AppState {
 
 /// Every route.
 pub fn router(state: AppState) -> Router {
+    let (api, document) = openapi::api_routes().split_for_parts();
     Router::new()
         .route("/", get(pages::home))
         .route("/login", get(auth::login_page).post(auth::login_submit))
@@ -78,32 +80,14 @@ pub fn router(state: AppState) -> Router {
         .route("/static/agent.js", get(pages::agent_script))
         .route("/static/wallboard.js", get(pages::wallboard_script))
         .route("/static/admin.js", get(pages::admin_script))
-        .route("/api/login", post(auth::api_login))
-        .route("/api/logout", post(auth::api_logout))
-        .route("/api/me", get(auth::api_me))
-        .route("/api/password", post(auth::api_password))
-        .route("/api/users", get(api::list_users).post(api::create_user))
         .route("/admin", get(admin::page))
-        .route("/api/campaigns", get(api::list_campaigns).post(admin::create_campaign))
-        .route("/api/campaigns/{name}/{step}", post(admin::campaign_step))
-        .route(
-            "/api/questionnaires",
-            get(admin::list_questionnaires).post(admin::publish_questionnaire),
-        )
-        .route("/api/questionnaires/check", post(admin::check_questionnaire))
-        .route("/api/events", get(events::stream))
         .route("/wallboard", get(wallboard::page))
-        .route("/api/wallboard", get(wallboard::snapshot))
-        .route("/api/wallboard/pause", post(wallboard::pause))
-        .route("/api/wallboard/agents/{agent}/{action}", post(wallboard::agent_action))
         .route("/agent", get(agent::page))
-        .route("/api/agent", get(agent::view))
-        .route("/api/agent/events", get(events::agent_stream))
-        .route("/api/agent/calls", get(lookups::my_calls))
-        .route("/api/records/{record}", get(records::show).post(records::edit))
-        .route("/api/records/{record}/answers", get(lookups::record_answers))
-        .route("/api/leaderboard", get(lookups::leaderboard))
-        .route("/api/agent/{action}", post(agent::act))
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            get(openapi::serve).with_state(std::sync::Arc::new(document)),
+        )
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .with_state(state)
 }

@@ -16,13 +16,16 @@ use super::auth::Authed;
 use super::error::WebError;
 
 /// A record with what was changed in it, newest change last.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct RecordPage {
     /// The record.
+    #[schema(value_type = Object)]
     pub record: Record,
     /// Its field configuration: name, type, required, label.
+    #[schema(value_type = Vec<Object>)]
     pub fields: Vec<paceline_dialer::sample::fields::FieldSpec>,
     /// Every edit, oldest first.
+    #[schema(value_type = Vec<Object>)]
     pub edits: Vec<RecordEdit>,
 }
 
@@ -60,6 +63,7 @@ async fn visible(
 
 /// `GET /api/records/{id}`: the record, its field configuration and its edits, for those who
 /// may see its campaign.
+#[utoipa::path(get, path = "/api/records/{record}", tag = "records", params(("record" = i64, Path, description = "the record's id")), responses((status = 200, body = RecordPage), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn show(
     State(state): State<AppState>,
     user: Authed,
@@ -75,7 +79,7 @@ pub async fn show(
 }
 
 /// What `POST /api/records/{id}` takes: any of the three.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Changes {
     /// Field values as text, by field name; an empty text clears the field.
     #[serde(default)]
@@ -88,6 +92,7 @@ pub struct Changes {
 
 /// `POST /api/records/{id}`: edits the record in one transaction, one audit row per changed
 /// value; the record as it is after. Refusals name the field and why, and change nothing.
+#[utoipa::path(post, path = "/api/records/{record}", tag = "records", params(("record" = i64, Path, description = "the record's id")), request_body = Changes, responses((status = 200, description = "the record after the change", body = RecordPage), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn edit(
     State(state): State<AppState>,
     user: Authed,

@@ -31,9 +31,10 @@ pub async fn page(State(state): State<AppState>, PageUser(user): PageUser) -> Re
 }
 
 /// One agent on the wallboard.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AgentRow {
     /// Their id.
+    #[schema(value_type = i64)]
     pub id: UserId,
     /// Sign-in name.
     pub login: String,
@@ -52,7 +53,7 @@ pub struct AgentRow {
 }
 
 /// A call ringing or in progress, with its agent's name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CallLine {
     /// The call as the runtime holds it.
     #[serde(flatten)]
@@ -62,7 +63,7 @@ pub struct CallLine {
 }
 
 /// Everything the supervisor's wallboard shows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Wallboard {
     /// The simulated world's time now (the clock the `since` times are on).
     pub now: DateTime<Utc>,
@@ -81,8 +82,10 @@ pub struct Wallboard {
     /// The abandon window.
     pub window: WindowView,
     /// The pacer's last decision, with the figures that explain it.
+    #[schema(value_type = Option<Object>)]
     pub decision: Option<paceline_dialer::events::DecisionNote>,
     /// Quota progress per cell.
+    #[schema(value_type = Vec<Object>)]
     pub quotas: Vec<paceline_cati::quota::CellProgress>,
     /// Callbacks due now.
     pub callbacks_due: i64,
@@ -91,7 +94,7 @@ pub struct Wallboard {
 }
 
 /// Which of the live campaigns (default: the first).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
 pub struct Which {
     campaign: Option<String>,
 }
@@ -116,6 +119,7 @@ fn live_campaign<'a>(live: &'a crate::live::Live, which: &Which) -> Result<&'a (
 /// `GET /api/wallboard?campaign=NAME`: a live campaign's board (default: the first): the
 /// runtime's view, with what the store holds about the campaign's agents, today's completes
 /// and callbacks due (read here, off the engine's thread).
+#[utoipa::path(get, path = "/api/wallboard", tag = "wallboard", params(Which), responses((status = 200, body = Wallboard), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn snapshot(
     State(state): State<AppState>,
     user: Authed,
@@ -229,12 +233,13 @@ async fn assemble(db: &Db, campaign: Campaign, board: LiveBoard) -> Result<Wallb
 }
 
 /// What a force not-ready takes.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     reason: Option<String>,
 }
 
 /// `POST /api/wallboard/agents/{id}/{action}`: `not-ready` or `sign-out`.
+#[utoipa::path(post, path = "/api/wallboard/agents/{agent}/{action}", tag = "wallboard", params(("agent" = i64, Path, description = "the agent's user id"), ("action" = String, Path, description = "not-ready or sign-out")), request_body(content = Option<Reason>, description = "not-ready: the reason shown to the agent"), responses((status = 200, body = Object), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn agent_action(
     State(state): State<AppState>,
     user: Authed,
@@ -277,6 +282,7 @@ pub async fn agent_action(
 }
 
 /// `POST /api/wallboard/pause?campaign=NAME`: pauses a live campaign (default: the first).
+#[utoipa::path(post, path = "/api/wallboard/pause", tag = "wallboard", params(Which), responses((status = 200, body = Object), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn pause(
     State(state): State<AppState>,
     user: Authed,
