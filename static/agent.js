@@ -295,8 +295,13 @@ async function openRecord() {
 }
 
 function closeRecord() {
+  if ($("record-edit").hidden) return;
   $("record-edit").hidden = true;
   $("record").hidden = false;
+  // Back to the interview, where the keyboard was.
+  if (!$("question").hidden) {
+    ($("answer").hidden ? $("question").querySelector("button[type=submit]") : $("answer")).focus();
+  }
 }
 
 $("record-open").onclick = openRecord;

@@ -132,5 +132,5 @@ setInterval(() => {
 $("pause").onclick = () => post(`/api/wallboard/pause?campaign=${encodeURIComponent(board.campaign)}`);
 $("campaign").onchange = load;
 const events = new EventSource("/api/events");
-for (const kind of ["agent", "call", "decision"]) events.addEventListener(kind, soon);
+for (const kind of ["agent", "call", "decision", "lagged"]) events.addEventListener(kind, soon);
 load();

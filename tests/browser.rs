@@ -1,10 +1,12 @@
 //! The web application in headless Chromium, as a person uses it (Debian packages `chromium`
 //! and `chromium-driver`; `.ci/run` installs them and runs these tests with `--ignored`):
-//! an agent signs in, goes ready, takes a live predictive call of the demo, answers the
+//! an agent signs in, chooses one of their two campaigns, goes ready, takes a live predictive
+//! call of the demo, corrects the record on screen (F7), answers the
 //! questionnaire to the end with the keyboard alone and gives the disposition, while the
 //! supervisor's wallboard shows the agent on the call and then the completed interview; an
 //! analyst is refused the agent desktop, the wallboard and the admin console; the admin
-//! console shows the campaigns and a questionnaire's errors with their place. Screenshots
+//! console shows the campaigns and a questionnaire's errors with their place; an agent in
+//! preview mode skips a record with F6 and dials the next with F4. Screenshots
 //! are kept in `target/browser-artifacts/`.
 
 mod common;
@@ -167,6 +169,27 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
         .await
         .unwrap();
     wait_for_state(&client, "not_ready", 10).await;
+    // Signed in to both demo campaigns; the agent takes calls from the first only (DIAL-03).
+    let wave_2 = "#campaign-picks input[data-campaign='demo-wave-2']";
+    client.wait().for_element(Locator::Css(wave_2)).await.unwrap();
+    client.find(Locator::Css(wave_2)).await.unwrap().click().await.unwrap();
+    for _ in 0..40 {
+        let view: Value = client
+            .execute("return fetch('/api/agent').then((r) => r.json());", vec![])
+            .await
+            .unwrap();
+        let chosen: Vec<&str> = view["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["chosen"] == true)
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        if chosen == ["demo-survey"] {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     press(&client, &Key::F2.to_string()).await;
     wait_for_state(&client, "ready", 10).await;
     // A predictive call reaches the agent within a couple of minutes of the demo's dialing.
@@ -176,13 +199,30 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
         .for_element(Locator::Css("#question-text[data-name]"))
         .await
         .unwrap();
+    // The agent corrects the record on screen: F7, a field, Enter (CATI-01).
+    press(&client, &Key::F7.to_string()).await;
+    let first_name = client
+        .wait()
+        .for_element(Locator::Css("#record-inputs input[data-field='first_name']"))
+        .await
+        .unwrap();
+    first_name.clear().await.unwrap();
+    first_name.send_keys("Josephine").await.unwrap();
+    first_name.send_keys(&Key::Enter.to_string()).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#record-edit[hidden]"))
+        .await
+        .unwrap();
+    wait_for_text(&client, "#record", "Josephine", 10).await;
     client
         .screenshot()
         .await
         .map(|png| std::fs::write(artifacts().join("agent-desktop.png"), png).unwrap())
         .unwrap();
-    // The wallboard shows the agent on the call.
+    // The wallboard shows the agent on the call, and the call among those in progress.
     wait_for_text(&board, "#agents tr[data-agent='agent']", "on call", 10).await;
+    wait_for_text(&board, "#call-list", "Demo Agent", 10).await;
     board
         .screenshot()
         .await
@@ -349,5 +389,99 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
         .await
         .map(|png| std::fs::write(artifacts().join("admin-console.png"), png).unwrap())
         .unwrap();
+    client.close().await.unwrap();
+}
+
+async fn text_of(client: &Client, css: &str) -> String {
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => element.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+async fn an_agent_previews_records_and_skips_or_dials_them_with_the_keyboard() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, url) = common::demo(&test, dir.path(), 0);
+    let (_driver, client) = chromium().await;
+    sign_in(&client, &url, "agent", "demo-agent-pw").await;
+    client.goto(&format!("{url}/agent")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#state[data-state='logged_out']"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("phone-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_state(&client, "not_ready", 10).await;
+    // Preview mode (DIAL-04), then ready: a record is shown before anything is dialed.
+    client
+        .find(Locator::Id("mode"))
+        .await
+        .unwrap()
+        .select_by_value("preview")
+        .await
+        .unwrap();
+    for _ in 0..40 {
+        let view: Value = client
+            .execute("return fetch('/api/agent').then((r) => r.json());", vec![])
+            .await
+            .unwrap();
+        if view["mode"] == "preview" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    press(&client, &Key::F2.to_string()).await;
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css("#preview:not([hidden])"))
+        .await
+        .unwrap();
+    let first = text_of(&client, "#preview-record").await;
+    assert!(!first.is_empty());
+    wait_for_text(&client, "#preview-fields", "respondent_id", 10).await;
+    client
+        .screenshot()
+        .await
+        .map(|png| std::fs::write(artifacts().join("agent-preview.png"), png).unwrap())
+        .unwrap();
+    // F6 skips it: the next record is shown.
+    press(&client, &Key::F6.to_string()).await;
+    let mut second = String::new();
+    for _ in 0..80 {
+        second = text_of(&client, "#preview:not([hidden]) #preview-record").await;
+        if !second.is_empty() && second != first {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_ne!(second, first, "F6 did not show another record");
+    // F4 dials the record shown; the dial is stored within the runtime's commit interval.
+    press(&client, &Key::F4.to_string()).await;
+    let record: i64 = second.trim().parse().unwrap();
+    let mut dialed = 0;
+    for _ in 0..80 {
+        dialed = paceline_dialer::with_db!(&test.db, |p| sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM attempts WHERE record_id = $1 AND dial_mode = 'preview' AND dialed_at IS NOT NULL"
+        )
+        .bind(record)
+        .fetch_one(p)
+        .await
+        .unwrap());
+        if dialed > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(dialed, 1, "F4 did not dial record {record}");
     client.close().await.unwrap();
 }

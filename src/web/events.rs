@@ -1,5 +1,6 @@
 //! `GET /api/events`: the live domain events (agent states, call steps, pacer decisions) as
-//! server-sent events, for the wallboard (supervisors and admins). Pushed, never polled.
+//! server-sent events, for the wallboard (supervisors and admins), and `lagged` when the
+//! stream fell behind and missed some. Pushed, never polled.
 
 use std::convert::Infallible;
 
@@ -14,7 +15,7 @@ use super::auth::Authed;
 use super::error::WebError;
 
 /// The event stream.
-#[utoipa::path(get, path = "/api/events", tag = "wallboard", responses((status = 200, description = "server-sent events `agent`, `call`, `decision` and `preview`, each with the domain event as JSON", content_type = "text/event-stream", body = String), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/events", tag = "wallboard", responses((status = 200, description = "server-sent events `agent`, `call`, `decision` and `preview`, each with the domain event as JSON, and `lagged` when the stream fell behind", content_type = "text/event-stream", body = String), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     user: Authed,
@@ -22,8 +23,11 @@ pub async fn stream(
     user.require(&[Role::Supervisor, Role::Admin])?;
     let live = state.live()?;
     let events = BroadcastStream::new(live.events.subscribe()).filter_map(|event| {
-        // A subscriber that fell behind misses events; the wallboard reads state anew then.
-        let event = event.ok()?;
+        // A subscriber that fell behind missed events: `lagged` tells the wallboard to read
+        // its state anew.
+        let Ok(event) = event else {
+            return Some(Ok(SseEvent::default().event("lagged").data("{}")));
+        };
         let kind = match &event {
             paceline_dialer::events::Event::AgentState(_) => "agent",
             paceline_dialer::events::Event::Call(_) => "call",
@@ -46,7 +50,12 @@ pub async fn agent_stream(
     let live = state.live()?;
     let me = user.session.user;
     let events = BroadcastStream::new(live.events.subscribe()).filter_map(move |event| {
-        let mine = match event.ok()? {
+        // A stream that fell behind may have missed this agent's events: the desktop reads
+        // its state again rather than miss a call.
+        let Ok(event) = event else {
+            return Some(Ok(SseEvent::default().event("changed").data("{}")));
+        };
+        let mine = match event {
             paceline_dialer::events::Event::AgentState(change) => change.agent == me,
             paceline_dialer::events::Event::Call(note) => {
                 matches!(note.step, paceline_dialer::events::CallStep::Bridged { agent } if agent == me)
