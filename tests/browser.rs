@@ -96,6 +96,33 @@ async fn sign_in(client: &Client, url: &str, login: &str, password: &str) {
         .unwrap_or_else(|e| panic!("{login} did not get signed in: {e}"));
 }
 
+/// The demo's agent signed in, on the desktop, signed in to the phone (not ready).
+async fn on_the_phone(client: &Client, url: &str) {
+    sign_in(client, url, "agent", "demo-agent-pw").await;
+    client.goto(&format!("{url}/agent")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#state[data-state='logged_out']"))
+        .await
+        .unwrap();
+    client
+        .find(Locator::Id("phone-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_state(client, "not_ready", 10).await;
+}
+
+/// The desktop's state as the page's own session reads it from the API.
+async fn desktop(client: &Client) -> Value {
+    client
+        .execute("return fetch('/api/agent').then((r) => r.json());", vec![])
+        .await
+        .unwrap()
+}
+
 /// Presses a key on whatever has the focus.
 async fn press(client: &Client, key: &str) {
     client.active_element().await.unwrap().send_keys(key).await.unwrap();
@@ -154,30 +181,13 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
         .await
         .unwrap();
 
-    sign_in(&client, &url, "agent", "demo-agent-pw").await;
-    client.goto(&format!("{url}/agent")).await.unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("#state[data-state='logged_out']"))
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("phone-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_state(&client, "not_ready", 10).await;
+    on_the_phone(&client, &url).await;
     // Signed in to both demo campaigns; the agent takes calls from the first only (DIAL-03).
     let wave_2 = "#campaign-picks input[data-campaign='demo-wave-2']";
     client.wait().for_element(Locator::Css(wave_2)).await.unwrap();
     client.find(Locator::Css(wave_2)).await.unwrap().click().await.unwrap();
     for _ in 0..40 {
-        let view: Value = client
-            .execute("return fetch('/api/agent').then((r) => r.json());", vec![])
-            .await
-            .unwrap();
+        let view = desktop(&client).await;
         let chosen: Vec<&str> = view["campaigns"]
             .as_array()
             .unwrap()
@@ -406,21 +416,7 @@ async fn an_agent_previews_records_and_skips_or_dials_them_with_the_keyboard() {
     let dir = tempfile::tempdir().unwrap();
     let (_demo, url) = common::demo(&test, dir.path(), 0);
     let (_driver, client) = chromium().await;
-    sign_in(&client, &url, "agent", "demo-agent-pw").await;
-    client.goto(&format!("{url}/agent")).await.unwrap();
-    client
-        .wait()
-        .for_element(Locator::Css("#state[data-state='logged_out']"))
-        .await
-        .unwrap();
-    client
-        .find(Locator::Id("phone-in"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_state(&client, "not_ready", 10).await;
+    on_the_phone(&client, &url).await;
     // Preview mode (DIAL-04), then ready: a record is shown before anything is dialed.
     client
         .find(Locator::Id("mode"))
@@ -430,10 +426,7 @@ async fn an_agent_previews_records_and_skips_or_dials_them_with_the_keyboard() {
         .await
         .unwrap();
     for _ in 0..40 {
-        let view: Value = client
-            .execute("return fetch('/api/agent').then((r) => r.json());", vec![])
-            .await
-            .unwrap();
+        let view = desktop(&client).await;
         if view["mode"] == "preview" {
             break;
         }

@@ -59,16 +59,7 @@ impl<S: Switch> Engine<S> {
             // An agent created after the engine started.
             self.pool.insert(view);
         }
-        let assigned: Vec<i64> = {
-            let mut ids: Vec<i64> = self
-                .runs
-                .iter()
-                .filter(|(_, r)| r.active && r.assigned.contains(&agent))
-                .map(|(id, _)| *id)
-                .collect();
-            ids.sort_unstable();
-            ids
-        };
+        let assigned = self.assigned_campaigns(agent);
         let chosen = match campaigns {
             None => assigned,
             Some(wanted) => {
