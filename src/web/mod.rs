@@ -78,6 +78,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/agent.js", get(pages::agent_script))
         .route("/static/wallboard.js", get(pages::wallboard_script))
         .route("/static/admin.js", get(pages::admin_script))
+        .route("/static/admin-sample.js", get(pages::admin_sample_script))
         .route("/api/login", post(auth::api_login))
         .route("/api/logout", post(auth::api_logout))
         .route("/api/me", get(auth::api_me))
@@ -91,6 +92,13 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_questionnaires).post(admin::publish_questionnaire),
         )
         .route("/api/questionnaires/check", post(admin::check_questionnaire))
+        .route(
+            "/api/campaigns/{name}/sample",
+            get(admin::sample::counts).post(admin::sample::import),
+        )
+        .route("/api/campaigns/{name}/sample/columns", post(admin::sample::columns))
+        .route("/api/campaigns/{name}/records", get(admin::sample::list))
+        .route("/api/campaigns/{name}/records/assign", post(admin::sample::assign))
         .route("/api/events", get(events::stream))
         .route("/wallboard", get(wallboard::page))
         .route("/api/wallboard", get(wallboard::snapshot))

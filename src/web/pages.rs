@@ -94,3 +94,11 @@ pub async fn admin_script() -> impl IntoResponse {
         include_str!("../../static/admin.js"),
     )
 }
+
+/// The admin console's sample panel script.
+pub async fn admin_sample_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-sample.js"),
+    )
+}
