@@ -70,7 +70,7 @@ async function users() {
   const { ok, json } = await api("GET", "/api/users");
   if (!ok) return;
   $("users").querySelector("tbody").replaceChildren(...json.map((u) =>
-    row([u.login, u.display_name, u.roles.join(", "), u.teams.join(", ")])));
+    row([u.login, u.display_name, u.roles.join(", "), u.teams.join(", "), u.active ? "yes" : "disabled"])));
 }
 
 $("new-campaign").addEventListener("submit", async (e) => {

@@ -429,6 +429,380 @@ async fn bad_sample_files_unknown_campaigns_and_other_roles_are_refused() {
     );
 }
 
+#[tokio::test]
+async fn do_not_call_lists_are_listed_changed_uploaded_and_checked() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let admin = Client::admin(&server.url).await;
+    panel_campaign(&admin, "panel").await;
+
+    // A number on the global list, another on the campaign's.
+    let (status, added) = admin.post("/api/dnc", json!({ "number": "(212) 555-0199" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added, json!({ "e164": "+12125550199", "added": true }));
+    let (status, again) = admin.post("/api/dnc", json!({ "number": "+1 212 555 0199" })).await;
+    assert_eq!((status, &again["added"]), (StatusCode::OK, &json!(false)));
+    let (status, _) = admin
+        .post("/api/dnc", json!({ "number": "212 555 0188", "campaign": "panel" }))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let bad = admin.post("/api/dnc", json!({ "number": "call me" })).await;
+    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("number"));
+    assert!(
+        bad.1["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("'call me' is not a valid phone number")
+    );
+    let unknown = admin
+        .post("/api/dnc", json!({ "number": "212 555 0101", "campaign": "nope" }))
+        .await;
+    refused(&unknown, StatusCode::UNPROCESSABLE_ENTITY, Some("campaign"));
+
+    let (_, global) = admin.get("/api/dnc").await;
+    assert_eq!(global.as_array().unwrap().len(), 1, "{global}");
+    assert_eq!(
+        (&global[0]["e164"], &global[0]["campaign"]),
+        (&json!("+12125550199"), &Value::Null)
+    );
+    let (_, own) = admin.get("/api/dnc?campaign=panel").await;
+    assert_eq!(
+        (&own[0]["e164"], &own[0]["campaign"]),
+        (&json!("+12125550188"), &json!("panel"))
+    );
+    assert_eq!(own[0]["source"], "manual");
+
+    // Checked for a campaign: its own list and the global one.
+    let (_, hit) = admin.get("/api/dnc/check?number=2125550188&campaign=panel").await;
+    assert_eq!(
+        (&hit["listed"], &hit["entries"][0]["campaign"]),
+        (&json!(true), &json!("panel"))
+    );
+    let (_, global_hit) = admin.get("/api/dnc/check?number=2125550199&campaign=panel").await;
+    assert_eq!(global_hit["listed"], true);
+    let (_, clear) = admin.get("/api/dnc/check?number=2125550188").await;
+    assert_eq!(clear["listed"], false, "the campaign's list is not the global one");
+    let bad = admin.get("/api/dnc/check?number=12").await;
+    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("number"));
+
+    // A list file: good numbers listed, a bad cell refused with its row.
+    let (status, uploaded) = admin
+        .upload(
+            "/api/dnc/upload?file=optouts.csv&campaign=panel",
+            "phone\n2125550177\nnope\n+1 212 555 0188\n",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{uploaded}");
+    assert_eq!(
+        (&uploaded["read"], &uploaded["added"], &uploaded["already_listed"]),
+        (&json!(3), &json!(1), &json!(1)),
+        "{uploaded}"
+    );
+    assert_eq!(
+        (&uploaded["invalid"][0]["row"], &uploaded["invalid"][0]["value"]),
+        (&json!(3), &json!("nope"))
+    );
+    let bad_file = admin.upload("/api/dnc/upload?file=optouts.xlsx", "no workbook").await;
+    refused(&bad_file, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    assert!(
+        bad_file.1["error"].as_str().unwrap().starts_with("optouts.xlsx"),
+        "{}",
+        bad_file.1
+    );
+
+    // A listed number keeps a sample row out; taken off, it no longer does.
+    let (_, report) = admin
+        .upload(
+            &format!(
+                "/api/campaigns/panel/sample?file=p.csv&mapping={}",
+                urlencode(&json!({ "Tel": "phone" }).to_string())
+            ),
+            "Tel\n2125550177\n2125550166\n",
+        )
+        .await;
+    assert_eq!(
+        (&report["inserted"], &report["do_not_call"]),
+        (&json!(1), &json!(1)),
+        "{report}"
+    );
+    let (_, removed) = admin
+        .post(
+            "/api/dnc/remove",
+            json!({ "number": "212-555-0177", "campaign": "panel" }),
+        )
+        .await;
+    assert_eq!(removed, json!({ "e164": "+12125550177", "removed": true }));
+    let (_, removed) = admin
+        .post(
+            "/api/dnc/remove",
+            json!({ "number": "212-555-0177", "campaign": "panel" }),
+        )
+        .await;
+    assert_eq!(removed["removed"], false);
+
+    // Supervisors and analysts read and check; only admins change the lists.
+    for (login, password) in [("supervisor", "demo-supervisor-pw"), ("analyst", "demo-analyst-pw")] {
+        let client = Client::sign_in(&server.url, login, password).await;
+        assert_eq!(client.get("/api/dnc").await.0, StatusCode::OK);
+        assert_eq!(client.get("/api/dnc/check?number=2125550199").await.0, StatusCode::OK);
+        refused(
+            &client.post("/api/dnc", json!({ "number": "2125550100" })).await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+        refused(
+            &client.post("/api/dnc/remove", json!({ "number": "2125550199" })).await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+        refused(
+            &client.upload("/api/dnc/upload?file=a.csv", "2125550100\n").await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+    }
+    let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
+    refused(&agent.get("/api/dnc").await, StatusCode::FORBIDDEN, None);
+}
+
+#[tokio::test]
+async fn teams_are_made_users_join_them_and_campaigns_get_agents_and_teams() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let admin = Client::admin(&server.url).await;
+    panel_campaign(&admin, "panel").await;
+
+    let (status, team) = admin.post("/api/teams", json!({ "name": "night shift" })).await;
+    assert_eq!(status, StatusCode::CREATED, "{team}");
+    assert_eq!((&team["name"], &team["members"]), (&json!("night shift"), &json!([])));
+    refused(
+        &admin.post("/api/teams", json!({ "name": "night shift" })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("name"),
+    );
+    refused(
+        &admin.post("/api/teams", json!({ "name": " " })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("name"),
+    );
+
+    let (status, team) = admin
+        .post("/api/teams/night%20shift/members", json!({ "login": "agent" }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{team}");
+    assert_eq!(team["members"], json!(["agent"]));
+    let (_, teams) = admin.get("/api/teams").await;
+    assert!(
+        teams.as_array().unwrap().iter().any(|t| t["name"] == "demo-team"),
+        "{teams}"
+    );
+    let (_, users) = admin.get("/api/users").await;
+    let agent = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "agent")
+        .unwrap();
+    assert_eq!(agent["teams"], json!(["demo-team", "night shift"]));
+    let (_, team) = admin
+        .post(
+            "/api/teams/night%20shift/members",
+            json!({ "login": "agent", "member": false }),
+        )
+        .await;
+    assert_eq!(team["members"], json!([]));
+    refused(
+        &admin.post("/api/teams/day/members", json!({ "login": "agent" })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("team"),
+    );
+    refused(
+        &admin
+            .post("/api/teams/night%20shift/members", json!({ "login": "ghost" }))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("login"),
+    );
+
+    // A campaign's agents and teams, replaced together; its settings stay.
+    let (status, campaign) = admin
+        .post(
+            "/api/campaigns/panel/assignments",
+            json!({ "agents": ["agent"], "teams": ["night shift", "demo-team"] }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{campaign}");
+    assert_eq!(
+        (&campaign["agents"], &campaign["teams"]),
+        (&json!(["agent"]), &json!(["demo-team", "night shift"]))
+    );
+    let (_, fields) = admin.get("/api/campaigns/panel/sample").await;
+    assert_eq!(fields["fields"].as_array().unwrap().len(), 3, "the settings are kept");
+    // The supervisor of demo-team now sees it.
+    let supervisor = Client::sign_in(&server.url, "supervisor", "demo-supervisor-pw").await;
+    assert_eq!(supervisor.get("/api/campaigns/panel/records").await.0, StatusCode::OK);
+    let unknown = admin
+        .post("/api/campaigns/panel/assignments", json!({ "agents": ["ghost"] }))
+        .await;
+    refused(&unknown, StatusCode::UNPROCESSABLE_ENTITY, Some("agents"));
+    assert!(unknown.1["error"].as_str().unwrap().contains("ghost"));
+    let unknown = admin
+        .post("/api/campaigns/panel/assignments", json!({ "teams": ["day"] }))
+        .await;
+    refused(&unknown, StatusCode::UNPROCESSABLE_ENTITY, Some("teams"));
+    let (_, campaigns) = admin.get("/api/campaigns").await;
+    let panel = campaigns
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "panel")
+        .unwrap();
+    assert_eq!(panel["agents"], json!(["agent"]), "a refused change changed nothing");
+    refused(
+        &admin
+            .post("/api/campaigns/nope/assignments", json!({ "agents": [] }))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("campaign"),
+    );
+
+    // Only admins change teams and assignments; supervisors and analysts read teams.
+    for (login, password) in [("supervisor", "demo-supervisor-pw"), ("analyst", "demo-analyst-pw")] {
+        let client = Client::sign_in(&server.url, login, password).await;
+        assert_eq!(client.get("/api/teams").await.0, StatusCode::OK);
+        refused(
+            &client.post("/api/teams", json!({ "name": "x" })).await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+        refused(
+            &client
+                .post("/api/teams/demo-team/members", json!({ "login": "agent" }))
+                .await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+        refused(
+            &client
+                .post("/api/campaigns/panel/assignments", json!({ "agents": [] }))
+                .await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_change_roles_get_a_new_password_and_are_disabled() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let admin = Client::admin(&server.url).await;
+    let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
+
+    // New roles sign the user's sessions out (they carry the old roles).
+    let (status, user) = admin
+        .post("/api/users/agent", json!({ "roles": ["agent", "supervisor"] }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{user}");
+    assert_eq!(user["roles"], json!(["agent", "supervisor"]));
+    assert_eq!(agent.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+    let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
+    let (_, me) = agent.get("/api/me").await;
+    assert!(me["roles"].to_string().contains("supervisor"), "{me}");
+    refused(
+        &admin.post("/api/users/agent", json!({ "roles": ["chief"] })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("roles"),
+    );
+    refused(
+        &admin.post("/api/users/agent", json!({ "roles": [] })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("roles"),
+    );
+
+    // A password reset: the old one no longer works.
+    refused(
+        &admin
+            .post("/api/users/agent", json!({ "password": "short", "roles": ["agent"] }))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("password"),
+    );
+    let (_, unchanged) = admin.get("/api/users").await;
+    let still = unchanged
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["login"] == "agent")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        still["roles"],
+        json!(["agent", "supervisor"]),
+        "a refused change changed nothing"
+    );
+    let (status, _) = admin
+        .post("/api/users/agent", json!({ "password": "a new long one" }))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(agent.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+    let old = reqwest::Client::new()
+        .post(format!("{}/api/login", server.url))
+        .json(&json!({ "login": "agent", "password": "demo-agent-pw" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), StatusCode::UNAUTHORIZED);
+    let agent = Client::sign_in(&server.url, "agent", "a new long one").await;
+
+    // Disabled: signed out and refused at sign-in; enabled again: back.
+    let (_, user) = admin.post("/api/users/agent", json!({ "active": false })).await;
+    assert_eq!(user["active"], false);
+    assert_eq!(agent.get("/api/me").await.0, StatusCode::UNAUTHORIZED);
+    let refused_sign_in = reqwest::Client::new()
+        .post(format!("{}/api/login", server.url))
+        .json(&json!({ "login": "agent", "password": "a new long one" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused_sign_in.status(), StatusCode::UNAUTHORIZED);
+    admin.post("/api/users/agent", json!({ "active": true })).await;
+    Client::sign_in(&server.url, "agent", "a new long one").await;
+
+    // An admin keeps their own admin role and cannot disable themselves.
+    refused(
+        &admin.post("/api/users/admin", json!({ "roles": ["analyst"] })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("roles"),
+    );
+    refused(
+        &admin.post("/api/users/admin", json!({ "active": false })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("active"),
+    );
+    refused(
+        &admin.post("/api/users/ghost", json!({ "active": false })).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("login"),
+    );
+    // Nobody else may.
+    let supervisor = Client::sign_in(&server.url, "supervisor", "demo-supervisor-pw").await;
+    refused(
+        &supervisor.post("/api/users/agent", json!({ "active": false })).await,
+        StatusCode::FORBIDDEN,
+        None,
+    );
+    let analyst = Client::sign_in(&server.url, "analyst", "demo-analyst-pw").await;
+    refused(
+        &analyst.post("/api/users/agent", json!({ "roles": ["admin"] })).await,
+        StatusCode::FORBIDDEN,
+        None,
+    );
+}
+
 /// Percent-encodes a query value.
 fn urlencode(text: &str) -> String {
     text.bytes()

@@ -102,3 +102,19 @@ pub async fn admin_sample_script() -> impl IntoResponse {
         include_str!("../../static/admin-sample.js"),
     )
 }
+
+/// The admin console's users, teams and campaign assignments panels' script.
+pub async fn admin_people_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-people.js"),
+    )
+}
+
+/// The admin console's do-not-call panel's script.
+pub async fn admin_dnc_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-dnc.js"),
+    )
+}

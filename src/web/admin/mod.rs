@@ -1,11 +1,16 @@
 //! The admin console: its page, and its JSON API in one module per subject: [`campaigns`]
 //! (created from a configuration, copied, through their lifecycle), [`questionnaires`]
 //! (checked, published, listed), [`sample`] (upload with column mapping and the per-row report,
-//! status counts, the record list, allocation).
+//! status counts, the record list, allocation), [`teams`] (teams, their members, a campaign's
+//! agents and teams), [`users`] (roles, password reset, disabling), [`dnc`] (do-not-call
+//! lists).
 
 pub mod campaigns;
+pub mod dnc;
 pub mod questionnaires;
 pub mod sample;
+pub mod teams;
+pub mod users;
 
 pub use campaigns::{campaign_step, create_campaign};
 pub use questionnaires::{check_questionnaire, list_questionnaires, publish_questionnaire};
