@@ -803,6 +803,232 @@ async fn users_change_roles_get_a_new_password_and_are_disabled() {
     );
 }
 
+#[tokio::test]
+async fn settings_are_changed_from_the_form_or_the_toml_and_bad_ones_are_named() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let admin = Client::admin(&server.url).await;
+    panel_campaign(&admin, "panel").await;
+
+    let (status, shown) = admin.get("/api/campaigns/panel/settings").await;
+    assert_eq!(status, StatusCode::OK, "{shown}");
+    assert_eq!(shown["settings"]["caller_id"], "+12125550100");
+    assert_eq!(shown["settings"]["abandon"]["ceiling"], 0.03);
+    let toml_text = shown["config"].as_str().unwrap();
+    assert!(toml_text.contains("caller_id = \"+12125550100\""), "{toml_text}");
+
+    // The form's settings, each whole; the rest stay.
+    let mut abandon = shown["settings"]["abandon"].clone();
+    abandon["ceiling"] = json!(0.02);
+    let (status, saved) = admin
+        .post(
+            "/api/campaigns/panel/settings",
+            json!({ "settings": {
+                "calling_hours": { "days": ["mon", "tue", "wed"], "ranges": ["10:00-13:00", "14:00-20:00"] },
+                "dial_mode": "progressive",
+                "allowed_dial_modes": ["progressive", "preview"],
+                "abandon": abandon,
+                "caller_id": "+12125550111",
+                "max_attempts": 6,
+                "retry": [{ "outcome": "busy", "after_minutes": 10, "max_attempts": 3 }],
+            } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    let settings = &saved["settings"];
+    assert_eq!(
+        settings["calling_hours"]["ranges"],
+        json!(["10:00-13:00", "14:00-20:00"])
+    );
+    assert_eq!(
+        (
+            &settings["dial_mode"],
+            &settings["caller_id"],
+            &settings["max_attempts"]
+        ),
+        (&json!("progressive"), &json!("+12125550111"), &json!(6))
+    );
+    assert_eq!(settings["abandon"]["ceiling"], 0.02);
+    assert_eq!(settings["retry"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        settings["fields"].as_array().unwrap().len(),
+        3,
+        "untouched settings stay"
+    );
+    let (_, again) = admin.get("/api/campaigns/panel/settings").await;
+    assert_eq!(again["settings"], saved["settings"]);
+
+    // Refusals name the setting, and change nothing.
+    for (change, field, says) in [
+        (
+            json!({ "abandon": { "ceiling": 0.2, "window_hours": 24 } }),
+            "abandon.ceiling",
+            "0.2",
+        ),
+        (
+            json!({ "calling_hours": { "days": ["mon"], "ranges": ["07:00-12:00"] } }),
+            "calling_hours.ranges",
+            "outside 08:00-21:00",
+        ),
+        (
+            json!({ "calling_hours": { "days": ["mon"], "ranges": ["noon"] } }),
+            "calling_hours",
+            "noon",
+        ),
+        (json!({ "dial_mode": "turbo" }), "dial_mode", "turbo"),
+        (json!({ "caller_id": "hello" }), "caller_id", "hello"),
+        (json!({ "max_attempts": 0 }), "max_attempts", "outside 1 to 100"),
+        (json!({ "loudness": 11 }), "loudness", "unknown setting"),
+        (
+            json!({ "retry": [{ "outcome": "busy", "after_minutes": 0, "max_attempts": 3 }] }),
+            "retry[0] (busy)",
+            "after_minutes",
+        ),
+    ] {
+        let answer = admin
+            .post("/api/campaigns/panel/settings", json!({ "settings": change }))
+            .await;
+        assert_eq!(answer.0, StatusCode::UNPROCESSABLE_ENTITY, "{change}: {}", answer.1);
+        assert!(
+            answer.1["field"].as_str().unwrap().starts_with(field),
+            "{change}: {}",
+            answer.1
+        );
+        assert!(
+            answer.1["error"].as_str().unwrap().contains(says),
+            "{change}: {}",
+            answer.1
+        );
+    }
+    let (_, after) = admin.get("/api/campaigns/panel/settings").await;
+    assert_eq!(after["settings"], saved["settings"], "refused changes changed nothing");
+
+    // The field configuration: a field added; one that holds data is not removed.
+    let mut fields = after["settings"]["fields"].clone();
+    fields
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "name": "region", "type": "category", "values": ["north", "south"] }));
+    let (status, saved) = admin
+        .post(
+            "/api/campaigns/panel/settings",
+            json!({ "settings": { "fields": fields } }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["settings"]["fields"][3]["name"], "region");
+    admin
+        .upload(
+            &format!(
+                "/api/campaigns/panel/sample?file=p.csv&mapping={}",
+                urlencode(&json!({ "Tel": "phone", "Age": "age" }).to_string())
+            ),
+            "Tel,Age\n2125550101,30\n",
+        )
+        .await;
+    let without_age: Vec<Value> = fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["name"] != "age")
+        .cloned()
+        .collect();
+    let in_use = admin
+        .post(
+            "/api/campaigns/panel/settings",
+            json!({ "settings": { "fields": without_age } }),
+        )
+        .await;
+    refused(&in_use, StatusCode::UNPROCESSABLE_ENTITY, Some("fields"));
+    assert!(
+        in_use.1["error"]
+            .as_str()
+            .unwrap()
+            .contains("field 'age' holds data in 1 record")
+    );
+
+    // The TOML box: the whole configuration, round trip.
+    let (_, shown) = admin.get("/api/campaigns/panel/settings").await;
+    let text = shown["config"]
+        .as_str()
+        .unwrap()
+        .replace("max_attempts = 6", "max_attempts = 4");
+    let (status, saved) = admin
+        .post("/api/campaigns/panel/config", json!({ "config": text }))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["settings"]["max_attempts"], 4);
+    assert_eq!(saved["settings"]["caller_id"], "+12125550111");
+    let bad = admin
+        .post(
+            "/api/campaigns/panel/config",
+            json!({ "config": "max_attempts = \"many\"\n" }),
+        )
+        .await;
+    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("config"));
+    let bad = admin
+        .post(
+            "/api/campaigns/panel/config",
+            json!({ "config": "kind = \"reminder\"\n" }),
+        )
+        .await;
+    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("kind"));
+    let bad = admin
+        .post(
+            "/api/campaigns/panel/config",
+            json!({ "config": "caller_id = \"x\"\n" }),
+        )
+        .await;
+    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("caller_id"));
+
+    // Unknown campaigns, and who may.
+    refused(
+        &admin.get("/api/campaigns/nope/settings").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("campaign"),
+    );
+    refused(
+        &admin
+            .post(
+                "/api/campaigns/nope/settings",
+                json!({ "settings": { "max_attempts": 3 } }),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("campaign"),
+    );
+    let analyst = Client::sign_in(&server.url, "analyst", "demo-analyst-pw").await;
+    assert_eq!(analyst.get("/api/campaigns/panel/settings").await.0, StatusCode::OK);
+    let supervisor = Client::sign_in(&server.url, "supervisor", "demo-supervisor-pw").await;
+    assert_eq!(
+        supervisor.get("/api/campaigns/demo-survey/settings").await.0,
+        StatusCode::OK
+    );
+    for client in [&analyst, &supervisor] {
+        refused(
+            &client
+                .post(
+                    "/api/campaigns/demo-survey/settings",
+                    json!({ "settings": { "max_attempts": 3 } }),
+                )
+                .await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+        refused(
+            &client
+                .post(
+                    "/api/campaigns/demo-survey/config",
+                    json!({ "config": "max_attempts = 3\n" }),
+                )
+                .await,
+            StatusCode::FORBIDDEN,
+            None,
+        );
+    }
+}
+
 /// Percent-encodes a query value.
 fn urlencode(text: &str) -> String {
     text.bytes()

@@ -79,6 +79,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/wallboard.js", get(pages::wallboard_script))
         .route("/static/admin.js", get(pages::admin_script))
         .route("/static/admin-sample.js", get(pages::admin_sample_script))
+        .route("/static/admin-settings.js", get(pages::admin_settings_script))
         .route("/static/admin-people.js", get(pages::admin_people_script))
         .route("/static/admin-dnc.js", get(pages::admin_dnc_script))
         .route("/api/login", post(auth::api_login))
@@ -102,6 +103,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/campaigns/{name}/records", get(admin::sample::list))
         .route("/api/campaigns/{name}/records/assign", post(admin::sample::assign))
         .route("/api/campaigns/{name}/assignments", post(admin::teams::assign_campaign))
+        .route(
+            "/api/campaigns/{name}/settings",
+            get(admin::settings::show).post(admin::settings::change),
+        )
+        .route("/api/campaigns/{name}/config", post(admin::settings::replace))
         .route("/api/teams", get(admin::teams::list).post(admin::teams::create))
         .route("/api/teams/{team}/members", post(admin::teams::members))
         .route("/api/users/{login}", post(admin::users::change))

@@ -118,3 +118,11 @@ pub async fn admin_dnc_script() -> impl IntoResponse {
         include_str!("../../static/admin-dnc.js"),
     )
 }
+
+/// The admin console's settings panel script.
+pub async fn admin_settings_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-settings.js"),
+    )
+}

@@ -1,7 +1,8 @@
 //! The admin console: its page, and its JSON API in one module per subject: [`campaigns`]
 //! (created from a configuration, copied, through their lifecycle), [`questionnaires`]
 //! (checked, published, listed), [`sample`] (upload with column mapping and the per-row report,
-//! status counts, the record list, allocation), [`teams`] (teams, their members, a campaign's
+//! status counts, the record list, allocation), [`settings`] (the settings form and the TOML
+//! box), [`teams`] (teams, their members, a campaign's
 //! agents and teams), [`users`] (roles, password reset, disabling), [`dnc`] (do-not-call
 //! lists).
 
@@ -9,6 +10,7 @@ pub mod campaigns;
 pub mod dnc;
 pub mod questionnaires;
 pub mod sample;
+pub mod settings;
 pub mod teams;
 pub mod users;
 
