@@ -64,6 +64,9 @@ async function versions() {
   if (!ok) return;
   $("versions").querySelector("tbody").replaceChildren(...json.map((v) =>
     row([v.key, v.version, v.file_name, new Date(v.published_at).toLocaleString()])));
+  for (const select of document.querySelectorAll("select.version-select")) {
+    select.replaceChildren(...json.map((v) => new Option(`${v.key} ${v.version}`, v.id)));
+  }
 }
 
 async function users() {

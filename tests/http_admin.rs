@@ -1029,6 +1029,189 @@ async fn settings_are_changed_from_the_form_or_the_toml_and_bad_ones_are_named()
     }
 }
 
+/// The preview's path for these steps.
+fn preview_path(which: &str, steps: Value) -> String {
+    format!(
+        "/api/questionnaires/preview?{which}&steps={}&sample={}",
+        urlencode(&steps.to_string()),
+        urlencode(&json!({ "region": "north" }).to_string())
+    )
+}
+
+#[tokio::test]
+async fn a_questionnaire_is_previewed_as_the_interviewer_sees_it_and_nothing_is_stored() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let admin = Client::admin(&server.url).await;
+    let poll = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/opinion-poll.toml")).unwrap();
+
+    // The file being checked, before it is published: the first question, a note.
+    let (status, start) = admin
+        .upload(&preview_path("file=opinion-poll.toml", json!([])), poll.clone())
+        .await;
+    assert_eq!(status, StatusCode::OK, "{start}");
+    assert_eq!(
+        (&start["key"], &start["state"]["state"]),
+        (&json!("opinion-poll"), &json!("asking"))
+    );
+    assert_eq!(start["shown"]["name"], "intro");
+    assert!(
+        start["shown"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("public issues in the north"),
+        "the sample is piped in: {start}"
+    );
+    // On through the note, then consent's options.
+    let (_, consent) = admin
+        .upload(
+            &preview_path("file=opinion-poll.toml", json!([{ "answer": null }])),
+            poll.clone(),
+        )
+        .await;
+    assert_eq!(consent["shown"]["name"], "consent");
+    assert_eq!(consent["shown"]["options"], json!([["yes", "Yes"], ["no", "No"]]));
+    // A refused answer: the message, and the step not taken.
+    let (_, bad) = admin
+        .upload(
+            &preview_path(
+                "file=opinion-poll.toml",
+                json!([{ "answer": null }, { "answer": "yes" }, { "answer": 150 }]),
+            ),
+            poll.clone(),
+        )
+        .await;
+    assert_eq!(bad["steps"], 2, "{bad}");
+    assert_eq!(bad["shown"]["name"], "age");
+    assert_eq!(bad["refused"]["message"], "150 is above the most accepted, 120");
+    assert_eq!(bad["refused"]["question"], "age");
+    // Back, and a different route: an age under 18 screens out.
+    let (_, back) = admin
+        .upload(
+            &preview_path(
+                "file=opinion-poll.toml",
+                json!([{ "answer": null }, { "answer": "yes" }, "back"]),
+            ),
+            poll.clone(),
+        )
+        .await;
+    assert_eq!(back["shown"]["name"], "consent");
+    assert_eq!(back["shown"]["answer"], "yes", "the answer given is shown again");
+    let (_, young) = admin
+        .upload(
+            &preview_path(
+                "file=opinion-poll.toml",
+                json!([{ "answer": null }, { "answer": "yes" }, { "answer": 16 }]),
+            ),
+            poll.clone(),
+        )
+        .await;
+    assert_eq!(
+        young["state"],
+        json!({ "state": "screened_out", "at": "too_young" }),
+        "{young}"
+    );
+    assert_eq!(young["shown"], Value::Null);
+
+    // A published version, by id.
+    let (_, versions) = admin.get("/api/questionnaires").await;
+    let health = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["key"] == "health-survey")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, first) = admin
+        .post(&format!("/api/questionnaires/preview?version={health}"), json!(null))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert_eq!(first["key"], "health-survey");
+    assert!(first["shown"]["text"].is_string(), "{first}");
+
+    // Refusals: no such version, a broken file, bad steps, a language it lacks.
+    refused(
+        &admin.upload("/api/questionnaires/preview?version=999", "").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("version"),
+    );
+    refused(
+        &admin.upload("/api/questionnaires/preview", "").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("version"),
+    );
+    let broken = admin
+        .upload(
+            "/api/questionnaires/preview?file=b.toml",
+            "id = \"b\"\n[[questions]]\nname = 1\n",
+        )
+        .await;
+    refused(&broken, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    assert!(
+        broken.1["error"].as_str().unwrap().starts_with("b.toml does not load"),
+        "{}",
+        broken.1
+    );
+    refused(
+        &admin
+            .upload(
+                "/api/questionnaires/preview?file=opinion-poll.toml&steps=%7B",
+                poll.clone(),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("steps"),
+    );
+    refused(
+        &admin
+            .upload(
+                &preview_path(
+                    "file=opinion-poll.toml",
+                    json!([{ "answer": null }, { "answer": "maybe" }, { "answer": 30 }]),
+                ),
+                poll.clone(),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("steps"),
+    );
+    refused(
+        &admin
+            .upload(
+                "/api/questionnaires/preview?file=opinion-poll.toml&language=fr",
+                poll.clone(),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("language"),
+    );
+
+    // Nothing was stored: no interview, no new version.
+    let (_, after) = admin.get("/api/questionnaires").await;
+    assert_eq!(after, versions);
+    assert!(!after.to_string().contains("opinion-poll"), "{after}");
+
+    // Supervisors and analysts may preview; agents may not.
+    let analyst = Client::sign_in(&server.url, "analyst", "demo-analyst-pw").await;
+    assert_eq!(
+        analyst
+            .upload(&preview_path("file=opinion-poll.toml", json!([])), poll.clone())
+            .await
+            .0,
+        StatusCode::OK
+    );
+    let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
+    refused(
+        &agent
+            .upload(&preview_path("file=opinion-poll.toml", json!([])), poll)
+            .await,
+        StatusCode::FORBIDDEN,
+        None,
+    );
+}
+
 /// Percent-encodes a query value.
 fn urlencode(text: &str) -> String {
     text.bytes()

@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/admin-settings.js", get(pages::admin_settings_script))
         .route("/static/admin-people.js", get(pages::admin_people_script))
         .route("/static/admin-dnc.js", get(pages::admin_dnc_script))
+        .route("/static/admin-preview.js", get(pages::admin_preview_script))
         .route("/api/login", post(auth::api_login))
         .route("/api/logout", post(auth::api_logout))
         .route("/api/me", get(auth::api_me))
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
             get(admin::list_questionnaires).post(admin::publish_questionnaire),
         )
         .route("/api/questionnaires/check", post(admin::check_questionnaire))
+        .route("/api/questionnaires/preview", post(admin::questionnaires::preview))
         .route(
             "/api/campaigns/{name}/sample",
             get(admin::sample::counts).post(admin::sample::import),

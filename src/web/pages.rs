@@ -126,3 +126,11 @@ pub async fn admin_settings_script() -> impl IntoResponse {
         include_str!("../../static/admin-settings.js"),
     )
 }
+
+/// The admin console's questionnaire preview script.
+pub async fn admin_preview_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-preview.js"),
+    )
+}

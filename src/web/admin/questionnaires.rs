@@ -1,5 +1,6 @@
 //! Questionnaires in the admin console: a file checked with every error's place, published
-//! as an immutable version, the versions listed.
+//! as an immutable version, the versions listed, and a version (or a file being checked)
+//! previewed as the interviewer would see it, in memory.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -113,4 +114,195 @@ pub async fn list_questionnaires(State(state): State<AppState>, user: Authed) ->
             .map_err(|e| WebError::Internal(e.into()))?
     });
     Ok(Json(versions))
+}
+
+/// The query of a preview: which questionnaire (a published version, or the file sent as the
+/// body), and the interviewer's steps so far.
+#[derive(Debug, Deserialize)]
+pub struct PreviewQuery {
+    /// A published version's id.
+    version: Option<i64>,
+    /// Or: the name of the file sent as the body (its extension says its format).
+    file: Option<String>,
+    /// JSON: the steps taken, in order; each `{"answer": ANSWER}` (with `"other"` for an
+    /// "other, specify" text) or `"back"`.
+    steps: Option<String>,
+    /// The language (default: the questionnaire's first).
+    language: Option<String>,
+    /// JSON: sample fields of a made-up respondent, for texts and routes that use them.
+    sample: Option<String>,
+}
+
+/// One step of the interviewer.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Step {
+    /// Back to the previous question.
+    Back(BackWord),
+    /// An answer to the question on screen.
+    Answer {
+        answer: serde_json::Value,
+        #[serde(default)]
+        other: Option<String>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum BackWord {
+    Back,
+}
+
+/// Where a preview stands after its steps.
+#[derive(Debug, Serialize)]
+pub struct Preview {
+    /// The questionnaire's id.
+    pub key: String,
+    /// Its version label.
+    pub version: String,
+    /// Its title, in the preview's language.
+    pub title: String,
+    /// Its languages; the preview runs in `language`.
+    pub languages: Vec<String>,
+    /// The preview's language.
+    pub language: String,
+    /// Asking, complete, screened out or terminated.
+    pub state: paceline_cati::interview::State,
+    /// The question on screen, as the interviewer sees it.
+    pub shown: Option<paceline_cati::interview::Shown>,
+    /// The last step's answer refused, with the message the interviewer would see; that step
+    /// is not taken.
+    pub refused: Option<paceline_cati::interview::Refused>,
+    /// How many of the steps were taken (all but a refused last one).
+    pub steps: usize,
+    /// The questions shown, in order.
+    pub path: Vec<String>,
+    /// The answers so far.
+    pub answers: std::collections::BTreeMap<String, paceline_cati::expr::Value>,
+}
+
+/// `POST /api/questionnaires/preview?version=ID&steps=JSON` (or `?file=NAME&steps=JSON` with
+/// the file as the body): the questionnaire walked through as the interviewer would see it,
+/// the steps replayed in memory on each call; nothing is stored (admins, supervisors,
+/// analysts). Quota cells are not counted in a preview.
+pub async fn preview(
+    State(state): State<AppState>,
+    user: Authed,
+    Query(query): Query<PreviewQuery>,
+    body: Bytes,
+) -> Result<Json<Preview>, WebError> {
+    use paceline_cati::interview::{Interview, Refused, parse_answer};
+
+    user.require(&[Role::Admin, Role::Supervisor, Role::Analyst])?;
+    let questionnaire = match (query.version, query.file.as_deref()) {
+        (Some(id), _) => paceline_cati::store::version(&state.db, id)
+            .await
+            .map_err(|e| match e {
+                paceline_cati::store::StoreError::Sql(sqlx::Error::RowNotFound) => {
+                    WebError::invalid("version", format!("no questionnaire version {id} is published"))
+                }
+                e => WebError::Internal(e.into()),
+            })?,
+        (None, Some(file)) => paceline_cati::questionnaire::load_bytes(file, &body).map_err(|errors| {
+            WebError::invalid(
+                "file",
+                format!(
+                    "{file} does not load: {}",
+                    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                ),
+            )
+        })?,
+        (None, None) => {
+            return Err(WebError::invalid(
+                "version",
+                "say which questionnaire: ?version=ID or ?file=NAME with the file",
+            ));
+        }
+    };
+    let steps: Vec<Step> = match query.steps.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => Vec::new(),
+        Some(text) => serde_json::from_str(text).map_err(|e| {
+            WebError::invalid(
+                "steps",
+                format!("steps are a list of {{\"answer\": ...}} or \"back\": {e}"),
+            )
+        })?,
+    };
+    let language = match query.language.filter(|l| !l.trim().is_empty()) {
+        Some(l) if questionnaire.languages.contains(&l) => l,
+        Some(l) => {
+            return Err(WebError::invalid(
+                "language",
+                format!(
+                    "{} has no language '{l}'; it has {}",
+                    questionnaire.id,
+                    questionnaire.languages.join(", ")
+                ),
+            ));
+        }
+        None => questionnaire.languages.first().cloned().unwrap_or_default(),
+    };
+    let mut sample = std::collections::BTreeMap::new();
+    if let Some(text) = query.sample.as_deref().filter(|s| !s.trim().is_empty()) {
+        let given: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| WebError::invalid("sample", format!("the sample is an object of field to value: {e}")))?;
+        for (name, json) in given {
+            let value = questionnaire
+                .sample_value(&name, &json)
+                .map_err(|e| WebError::invalid("sample", format!("{name}: {e}")))?;
+            sample.insert(name, value);
+        }
+    }
+    // The same seed on every call, so shuffled options come in the same order each replay.
+    let mut interview = Interview::start(&questionnaire, sample, &language, state.clock.now().date_naive(), 1);
+    let mut refused: Option<Refused> = None;
+    let mut taken = 0;
+    for (i, step) in steps.iter().enumerate() {
+        let outcome = match step {
+            Step::Back(BackWord::Back) => {
+                interview.back();
+                Ok(())
+            }
+            Step::Answer { answer, other } => match interview.current() {
+                None => Err(Refused {
+                    question: String::new(),
+                    message: "the interview has ended".into(),
+                }),
+                Some(shown) => {
+                    let question = questionnaire
+                        .question(&shown.question)
+                        .expect("the question shown is the questionnaire's");
+                    let value = if shown.kind == "note" {
+                        Ok(paceline_cati::expr::Value::Empty)
+                    } else {
+                        parse_answer(question, answer).map_err(|message| Refused {
+                            question: shown.name.clone(),
+                            message,
+                        })
+                    };
+                    value.and_then(|v| interview.answer_other(v, other.as_deref()))
+                }
+            },
+        };
+        match outcome {
+            Ok(()) => taken += 1,
+            Err(r) if i + 1 == steps.len() => refused = Some(r),
+            Err(r) => {
+                return Err(WebError::invalid("steps", format!("step {} is refused: {r}", i + 1)));
+            }
+        }
+    }
+    Ok(Json(Preview {
+        key: questionnaire.id.clone(),
+        version: questionnaire.version.clone(),
+        title: questionnaire.title.get(&language).unwrap_or("").to_string(),
+        languages: questionnaire.languages.clone(),
+        language,
+        state: interview.state().clone(),
+        shown: interview.current(),
+        refused,
+        steps: taken,
+        path: interview.path().iter().map(|s| s.to_string()).collect(),
+        answers: interview.answers().clone(),
+    }))
 }
