@@ -24,6 +24,7 @@ function checkbox(name, value, checked, label) {
   return l;
 }
 
+// Names are the form's own: a name shared with a top-level input would make `form.NAME` a list.
 function input(name, value, type = "text") {
   const i = document.createElement("input");
   i.name = name;
@@ -59,7 +60,7 @@ function show(view) {
   form.max_attempts.value = s.max_attempts;
   $("retry-rules").querySelector("tbody").replaceChildren(...OUTCOMES.map((o) => {
     const rule = s.retry.find((r) => r.outcome === o) || {};
-    const tr = row([o, input("after_minutes", rule.after_minutes, "number"), input("max_attempts", rule.max_attempts, "number"), input("next_number", rule.next_number, "checkbox")]);
+    const tr = row([o, input("rule_after", rule.after_minutes, "number"), input("rule_max", rule.max_attempts, "number"), input("rule_next", rule.next_number, "checkbox")]);
     tr.dataset.outcome = o;
     return tr;
   }));
@@ -93,10 +94,10 @@ function gathered() {
   const number = (i) => (i.value === "" ? null : Number(i.value));
   const retry = [];
   for (const tr of $("retry-rules").querySelectorAll("tbody tr")) {
-    const max = number(tr.querySelector('[name="max_attempts"]'));
+    const max = number(tr.querySelector('[name="rule_max"]'));
     if (max === null) continue;
-    const rule = { outcome: tr.dataset.outcome, max_attempts: max, next_number: tr.querySelector('[name="next_number"]').checked };
-    const after = number(tr.querySelector('[name="after_minutes"]'));
+    const rule = { outcome: tr.dataset.outcome, max_attempts: max, next_number: tr.querySelector('[name="rule_next"]').checked };
+    const after = number(tr.querySelector('[name="rule_after"]'));
     if (after !== null) rule.after_minutes = after;
     retry.push(rule);
   }
