@@ -54,13 +54,11 @@ pub async fn change(
     if myself && change.active == Some(false) {
         return Err(WebError::invalid("active", "you may not disable yourself"));
     }
-    if let Some(roles) = &roles {
-        if roles.is_empty() {
-            return Err(WebError::invalid(
-                "roles",
-                "a user needs at least one role (agent, supervisor, admin, analyst)",
-            ));
-        }
+    if roles.as_ref().is_some_and(Vec::is_empty) {
+        return Err(WebError::invalid(
+            "roles",
+            "a user needs at least one role (agent, supervisor, admin, analyst)",
+        ));
     }
     // Checked before anything is stored, so a weak password changes nothing else either.
     if let Some(password) = &change.password
