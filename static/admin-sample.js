@@ -58,8 +58,20 @@ async function records() {
       records();
     };
     priority.append(input, " ", save);
+    // Statuses a person may set; the others are the dialer's to set.
+    const status = document.createElement("select");
+    status.setAttribute("aria-label", `status of record ${r.id}`);
+    const settable = ["new", "ready", "completed", "final", "do_not_call", "invalid"];
+    for (const s of settable.includes(r.status) ? settable : [r.status, ...settable]) status.append(new Option(s, s));
+    status.value = r.status;
+    status.onchange = async () => {
+      const done = await api("POST", `/api/records/${r.id}`, { status: status.value });
+      if (done.ok) $("notice").textContent = `record ${r.id}: ${done.json.record.status}`;
+      records();
+      sampleCounts();
+    };
     const fields = Object.entries(r.fields).map(([k, v]) => `${k}=${v}`).join(" ");
-    const tr = row([tick, r.id, r.status, priority, r.assigned_agent || r.assigned_team || "", r.phones.map((p) => p.e164).join(" "), fields]);
+    const tr = row([tick, r.id, status, priority, r.assigned_agent || r.assigned_team || "", r.phones.map((p) => p.e164).join(" "), fields]);
     tr.dataset.record = r.id;
     return tr;
   }));

@@ -2,7 +2,8 @@
 //! `chromium-driver`; `.ci/run` installs them and runs these tests with `--ignored`): a small
 //! CSV with one bad row uploaded to a campaign, a column mapped to a field, the imported count
 //! and the bad row's report seen; a setting saved from the form and a bad one refused by
-//! name; a questionnaire previewed through two questions with a validation message and back.
+//! name; a questionnaire previewed through two questions with a validation message and back;
+//! a team made and joined, a number put on the do-not-call list and checked.
 //! Screenshots are kept in `target/browser-artifacts/`.
 
 // Not every helper of the shared start-up is used here (the live demo is not).
@@ -305,5 +306,21 @@ async fn an_admin_imports_a_sample_saves_a_setting_and_previews_a_questionnaire(
     assert_eq!(value(&client, "#preview-value").await, "34", "the answer given is kept");
     scroll_to(&client, "#preview").await;
     screenshot(&client, "admin-preview.png").await;
+
+    // A team, a member, and a number on the global do-not-call list, checked.
+    fill(&client, "#new-team input[name=name]", "night shift").await;
+    click(&client, "#new-team button[type=submit]").await;
+    wait_for_text(&client, "#teams", "night shift", 10).await;
+    choose(&client, "#team-member select[name=team]", "night shift").await;
+    fill(&client, "#team-member input[name=login]", "agent").await;
+    click(&client, "#team-member button[value=true]").await;
+    wait_for_text(&client, "#teams tr[data-team='night shift']", "agent", 10).await;
+    fill(&client, "#dnc-number input[name=number]", "(212) 555-0199").await;
+    click(&client, "#dnc-number button[value=add]").await;
+    wait_for_text(&client, "#dnc-entries", "+12125550199", 10).await;
+    click(&client, "#dnc-number button[value=check]").await;
+    wait_for_text(&client, "#dnc-result", "may not be called: on the global list", 10).await;
+    scroll_to(&client, "#teams-panel").await;
+    screenshot(&client, "admin-teams-dnc.png").await;
     client.close().await.unwrap();
 }
