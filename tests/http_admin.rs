@@ -359,6 +359,17 @@ async fn bad_sample_files_unknown_campaigns_and_other_roles_are_refused() {
     assert_eq!(sneaky.0, StatusCode::OK, "{}", sneaky.1);
     assert_eq!(sneaky.1["file"], "people.csv");
 
+    // A file past axum's default body limit of 2 MiB is taken.
+    let mut big = String::from("Name,Tel,Age\n");
+    for i in 0..120_000 {
+        big.push_str(&format!("Person {i},+1 212 555 {:04},{}\n", i % 10_000, i % 90));
+    }
+    assert!(big.len() > 3 << 20);
+    let (status, columns) = admin
+        .upload("/api/campaigns/panel/sample/columns?file=big.csv", big)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{columns}");
+
     // Unknown campaigns.
     for answer in [
         admin.upload("/api/campaigns/nope/sample?file=a.csv", CSV).await,

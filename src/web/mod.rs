@@ -99,9 +99,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/questionnaires/preview", post(admin::questionnaires::preview))
         .route(
             "/api/campaigns/{name}/sample",
-            get(admin::sample::counts).post(admin::sample::import),
+            get(admin::sample::counts)
+                .post(admin::sample::import)
+                .layer(admin::UPLOAD_LIMIT),
         )
-        .route("/api/campaigns/{name}/sample/columns", post(admin::sample::columns))
+        .route(
+            "/api/campaigns/{name}/sample/columns",
+            post(admin::sample::columns).layer(admin::UPLOAD_LIMIT),
+        )
         .route("/api/campaigns/{name}/records", get(admin::sample::list))
         .route("/api/campaigns/{name}/records/assign", post(admin::sample::assign))
         .route("/api/campaigns/{name}/assignments", post(admin::teams::assign_campaign))
@@ -116,7 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/dnc", get(admin::dnc::list).post(admin::dnc::add))
         .route("/api/dnc/remove", post(admin::dnc::remove))
         .route("/api/dnc/check", get(admin::dnc::check))
-        .route("/api/dnc/upload", post(admin::dnc::upload))
+        .route("/api/dnc/upload", post(admin::dnc::upload).layer(admin::UPLOAD_LIMIT))
         .route("/api/events", get(events::stream))
         .route("/wallboard", get(wallboard::page))
         .route("/api/wallboard", get(wallboard::snapshot))

@@ -51,6 +51,9 @@ pub(crate) fn campaign_error(e: CampaignError) -> WebError {
     }
 }
 
+/// The largest sample or list file taken (axum's default of 2 MiB is a few thousand rows).
+pub const UPLOAD_LIMIT: axum::extract::DefaultBodyLimit = axum::extract::DefaultBodyLimit::max(512 << 20);
+
 /// The campaign `name` when the signed-in user may see it (admins and analysts see every
 /// campaign, supervisors their teams'), or why not.
 pub(crate) async fn visible_campaign(
