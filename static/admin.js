@@ -1,5 +1,6 @@
 // The admin console: campaigns and their lifecycle, questionnaire files (checked with every
-// error's place, then published), users. Everything goes through the JSON API.
+// error's place, then published), users. Everything goes through the JSON API. The other
+// panels' scripts (admin-*.js) use the helpers defined here.
 "use strict";
 
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -47,6 +48,15 @@ async function campaigns() {
     tr.dataset.campaign = c.name;
     return tr;
   }));
+  // The other panels pick a campaign from the same list.
+  for (const select of document.querySelectorAll("select.campaign-select")) {
+    const chosen = select.value;
+    const options = select.dataset.global ? [new Option(select.dataset.global, "")] : [];
+    options.push(...json.map((c) => new Option(c.name, c.name)));
+    select.replaceChildren(...options);
+    if (chosen && json.some((c) => c.name === chosen)) select.value = chosen;
+    select.dispatchEvent(new Event("change"));
+  }
 }
 
 async function versions() {
@@ -54,13 +64,16 @@ async function versions() {
   if (!ok) return;
   $("versions").querySelector("tbody").replaceChildren(...json.map((v) =>
     row([v.key, v.version, v.file_name, new Date(v.published_at).toLocaleString()])));
+  for (const select of document.querySelectorAll("select.version-select")) {
+    select.replaceChildren(...json.map((v) => new Option(`${v.key} ${v.version}`, v.id)));
+  }
 }
 
 async function users() {
   const { ok, json } = await api("GET", "/api/users");
   if (!ok) return;
   $("users").querySelector("tbody").replaceChildren(...json.map((u) =>
-    row([u.login, u.display_name, u.roles.join(", "), u.teams.join(", ")])));
+    row([u.login, u.display_name, u.roles.join(", "), u.teams.join(", "), u.active ? "yes" : "disabled"])));
 }
 
 $("new-campaign").addEventListener("submit", async (e) => {

@@ -526,6 +526,71 @@ pub async fn list_teams(db: &Db) -> Result<Vec<Team>, UserError> {
         .collect())
 }
 
+/// Puts a user in a team (`member`) or takes them out; true when that changed anything.
+pub async fn set_team_member(db: &Db, team: &str, login: &str, member: bool) -> Result<bool, UserError> {
+    let team_id = team_id(db, team).await?;
+    let user_id = user_id(db, login).await?;
+    let changed = with_db!(db, |pool| {
+        let sql = if member {
+            "INSERT INTO team_members (team_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        } else {
+            "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2"
+        };
+        sqlx::query(sql)
+            .bind(team_id)
+            .bind(user_id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    Ok(changed > 0)
+}
+
+/// Replaces a user's roles (at least one) in one transaction; the user after.
+pub async fn set_roles(db: &Db, login: &str, roles: &[Role]) -> Result<User, UserError> {
+    if roles.is_empty() {
+        return Err(UserError::NoRoles);
+    }
+    let id = user_id(db, login).await?;
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    with_db!(db, |pool| {
+        let mut tx = pool.begin_write().await?;
+        sqlx::query("DELETE FROM user_roles WHERE user_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for role in &roles {
+            sqlx::query("INSERT INTO user_roles (user_id, role) VALUES ($1, $2)")
+                .bind(id)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    find_user(db, login)
+        .await?
+        .ok_or_else(|| UserError::UnknownUser(login.to_string()))
+}
+
+/// Disables a user (who can then no longer sign in) or enables them again.
+pub async fn set_active(db: &Db, login: &str, active: bool) -> Result<(), UserError> {
+    let changed = with_db!(db, |pool| {
+        sqlx::query("UPDATE users SET active = $1 WHERE login = $2")
+            .bind(active)
+            .bind(login)
+            .execute(pool)
+            .await?
+            .rows_affected()
+    });
+    if changed == 0 {
+        return Err(UserError::UnknownUser(login.to_string()));
+    }
+    Ok(())
+}
+
 /// Looks a team's id up by name.
 pub async fn team_id(db: &Db, name: &str) -> Result<TeamId, UserError> {
     let id: Option<i64> = with_db!(db, |pool| {

@@ -131,3 +131,59 @@ async fn bad_users_are_refused_and_nothing_is_stored() {
     assert_eq!(err.to_string(), "a team named 'north' already exists");
     assert_eq!(users::list_users(db).await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn team_members_roles_and_disabling_change_in_place() {
+    let test = TestDb::new().await;
+    let db = &test.db;
+    users::add_team(db, "north", Utc::now()).await.unwrap();
+    users::add_user(db, &new_user("ann", &[Role::Agent]), Utc::now())
+        .await
+        .unwrap();
+    assert!(users::set_team_member(db, "north", "ann", true).await.unwrap());
+    assert!(
+        !users::set_team_member(db, "north", "ann", true).await.unwrap(),
+        "already in"
+    );
+    assert_eq!(users::list_teams(db).await.unwrap()[0].members, ["ann"]);
+    assert!(users::set_team_member(db, "north", "ann", false).await.unwrap());
+    assert!(users::list_teams(db).await.unwrap()[0].members.is_empty());
+    assert!(matches!(
+        users::set_team_member(db, "south", "ann", true).await,
+        Err(UserError::UnknownTeam(t)) if t == "south"
+    ));
+    assert!(matches!(
+        users::set_team_member(db, "north", "bo", true).await,
+        Err(UserError::UnknownUser(l)) if l == "bo"
+    ));
+
+    let ann = users::set_roles(db, "ann", &[Role::Supervisor, Role::Agent, Role::Supervisor])
+        .await
+        .unwrap();
+    assert_eq!(ann.roles, [Role::Agent, Role::Supervisor]);
+    assert!(matches!(
+        users::set_roles(db, "ann", &[]).await,
+        Err(UserError::NoRoles)
+    ));
+    assert_eq!(users::find_user(db, "ann").await.unwrap().unwrap().roles.len(), 2);
+
+    users::set_active(db, "ann", false).await.unwrap();
+    assert!(
+        users::verify_password(db, "ann", "correct horse")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!users::find_user(db, "ann").await.unwrap().unwrap().active);
+    users::set_active(db, "ann", true).await.unwrap();
+    assert!(
+        users::verify_password(db, "ann", "correct horse")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(matches!(
+        users::set_active(db, "bo", false).await,
+        Err(UserError::UnknownUser(_))
+    ));
+}

@@ -18,10 +18,28 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::api_me))
         .routes(routes!(auth::api_password))
         .routes(routes!(api::list_users, api::create_user))
-        .routes(routes!(api::list_campaigns, admin::create_campaign))
-        .routes(routes!(admin::campaign_step))
-        .routes(routes!(admin::list_questionnaires, admin::publish_questionnaire))
-        .routes(routes!(admin::check_questionnaire))
+        .routes(routes!(api::list_campaigns, admin::campaigns::create_campaign))
+        .routes(routes!(admin::campaigns::campaign_step))
+        .routes(routes!(
+            admin::questionnaires::list_questionnaires,
+            admin::questionnaires::publish_questionnaire
+        ))
+        .routes(routes!(admin::questionnaires::check_questionnaire))
+        .routes(routes!(admin::questionnaires::preview))
+        .routes(upload(routes!(admin::sample::counts, admin::sample::import)))
+        .routes(upload(routes!(admin::sample::columns)))
+        .routes(routes!(admin::sample::list))
+        .routes(routes!(admin::sample::assign))
+        .routes(routes!(admin::teams::assign_campaign))
+        .routes(routes!(admin::settings::show, admin::settings::change))
+        .routes(routes!(admin::settings::replace))
+        .routes(routes!(admin::teams::list, admin::teams::create))
+        .routes(routes!(admin::teams::members))
+        .routes(routes!(admin::users::change))
+        .routes(routes!(admin::dnc::list, admin::dnc::add))
+        .routes(routes!(admin::dnc::remove))
+        .routes(routes!(admin::dnc::check))
+        .routes(upload(routes!(admin::dnc::upload)))
         .routes(routes!(events::stream))
         .routes(routes!(wallboard::snapshot))
         .routes(routes!(wallboard::pause))
@@ -33,6 +51,13 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::show, records::edit))
         .routes(routes!(lookups::record_answers))
         .routes(routes!(lookups::leaderboard))
+}
+
+/// Routes that take files: a larger body limit than axum's default.
+fn upload(
+    (schemas, paths, method): utoipa_axum::router::UtoipaMethodRouter<AppState>,
+) -> utoipa_axum::router::UtoipaMethodRouter<AppState> {
+    (schemas, paths, method.layer(admin::UPLOAD_LIMIT))
 }
 
 /// The document's title, version, and how requests are authenticated.
@@ -101,7 +126,7 @@ mod tests {
                 );
             }
         }
-        assert!(operations >= 24, "only {operations} operations");
+        assert!(operations >= 43, "only {operations} operations");
         for path in [
             "/api/agent/{action}",
             "/api/records/{record}",

@@ -94,3 +94,43 @@ pub async fn admin_script() -> impl IntoResponse {
         include_str!("../../static/admin.js"),
     )
 }
+
+/// The admin console's sample panel script.
+pub async fn admin_sample_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-sample.js"),
+    )
+}
+
+/// The admin console's users, teams and campaign assignments panels' script.
+pub async fn admin_people_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-people.js"),
+    )
+}
+
+/// The admin console's do-not-call panel's script.
+pub async fn admin_dnc_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-dnc.js"),
+    )
+}
+
+/// The admin console's settings panel script.
+pub async fn admin_settings_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-settings.js"),
+    )
+}
+
+/// The admin console's questionnaire preview script.
+pub async fn admin_preview_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-preview.js"),
+    )
+}
