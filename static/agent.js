@@ -54,9 +54,46 @@ async function today() {
   body.replaceChildren(...board.map((t, i) =>
     row([i + 1, t.login, t.completes, t.calls, t.completes_per_hour === null ? "–" : t.completes_per_hour.toFixed(1)])));
   const mine = $("calls").querySelector("tbody");
-  mine.replaceChildren(...calls.map((c) =>
-    row([new Date(c.queued_at).toLocaleTimeString(), c.record, c.e164, c.outcome, c.disposition])));
+  mine.replaceChildren(...calls.map((c) => {
+    const tr = row([new Date(c.queued_at).toLocaleTimeString(), c.record, c.e164, c.outcome, c.disposition]);
+    const td = document.createElement("td");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Answers";
+    button.dataset.record = c.record;
+    button.onclick = () => showAnswers(c.record);
+    td.append(button);
+    tr.append(td);
+    return tr;
+  }));
 }
+
+// A record's interviews with their answers (CATI-04), question by question.
+async function showAnswers(record) {
+  const interviews = await call("GET", `/api/records/${record}/answers`);
+  if (!interviews) return;
+  $("answers-record").textContent = record;
+  const list = $("answers-list");
+  list.replaceChildren();
+  if (interviews.length === 0) list.textContent = "No interview yet.";
+  for (const i of interviews) {
+    const h = document.createElement("h3");
+    h.textContent = `${i.questionnaire} ${i.version}: ${i.state.replace("_", " ")}, started ${new Date(i.started_at).toLocaleString()}`;
+    const dl = document.createElement("dl");
+    dl.className = "answers";
+    for (const [question, value] of Object.entries(i.answers)) {
+      const dt = document.createElement("dt");
+      dt.textContent = question;
+      const dd = document.createElement("dd");
+      dd.textContent = Array.isArray(value) ? value.join(", ") : value === null ? "" : String(value);
+      dl.append(dt, dd);
+    }
+    list.append(h, dl);
+  }
+  $("answers").hidden = false;
+  $("answers-close").focus();
+}
+$("answers-close").onclick = () => { $("answers").hidden = true; };
 
 async function refresh() {
   const next = await call("GET", "/api/agent");

@@ -121,7 +121,8 @@ function render() {
   quotas.replaceChildren();
   for (const q of board.quotas) {
     const tr = document.createElement("tr");
-    tr.append(cell(`${q.id.quota} ${q.id.cell}`), cell(q.count.completes), cell(q.count.in_progress), cell(q.target), cell(q.full ? "full" : ""));
+    tr.dataset.cell = `${q.quota} ${q.cell}`;
+    tr.append(cell(`${q.quota} ${q.cell}`), cell(q.completes), cell(q.in_progress), cell(q.target), cell(q.full ? "full" : ""));
     quotas.append(tr);
   }
 }

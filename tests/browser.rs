@@ -341,6 +341,18 @@ async fn an_agent_takes_a_call_and_answers_with_the_keyboard_alone() {
     .await
     .unwrap());
     assert_eq!(disposition, "complete");
+    // The agent looks the call up among theirs, and the record's answers (CATI-04).
+    let answers_button = "#calls tbody tr button[data-record]";
+    client.wait().for_element(Locator::Css(answers_button)).await.unwrap();
+    client
+        .find(Locator::Css(answers_button))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "#answers-list", "complete", 10).await;
+    wait_for_text(&client, "#answers-list", "75011", 10).await;
     // ... and the completed interview.
     wait_for_text(&board, "#agents tr[data-agent='agent'] td.completes", "1", 10).await;
     board.close().await.unwrap();

@@ -1232,3 +1232,55 @@ fn urlencode(text: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_campaigns_quotas_are_shown_from_its_questionnaire_with_their_progress() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = server(&test, dir.path());
+    let admin = Client::admin(&server.url).await;
+    let poll = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/opinion-poll.toml")).unwrap();
+    let published = admin.upload("/api/questionnaires?file=opinion-poll.toml", poll).await;
+    assert_eq!(published.0, StatusCode::CREATED, "{}", published.1);
+    let config = format!("questionnaire = \"opinion-poll\"\n{PANEL}[[fields]]\nname = \"region\"\ntype = \"text\"\n");
+    let created = admin
+        .post("/api/campaigns", json!({ "name": "poll", "config": config }))
+        .await;
+    assert_eq!(created.0, StatusCode::CREATED, "{}", created.1);
+
+    let (status, view) = admin.get("/api/campaigns/poll/quotas").await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(
+        (view["questionnaire"].as_str(), view["version"].as_str()),
+        (Some("opinion-poll"), Some("1"))
+    );
+    let cells = view["cells"].as_array().unwrap();
+    // 4 regions x 2 genders x 3 age bands, and the one "south" cell.
+    assert_eq!(cells.len(), 25, "{view}");
+    let south = cells.iter().find(|c| c["quota"] == "south").unwrap();
+    assert_eq!(
+        (
+            south["target"].as_u64(),
+            south["completes"].as_u64(),
+            south["full"].as_bool()
+        ),
+        (Some(200), Some(0), Some(false))
+    );
+    // A campaign whose questionnaire has no quotas, one with no questionnaire, and refusals.
+    let (_, demo) = admin.get("/api/campaigns/demo-survey/quotas").await;
+    assert_eq!(demo["questionnaire"], "health-survey");
+    assert_eq!(demo["cells"], json!([]));
+    refused(
+        &admin.get("/api/campaigns/nowhere/quotas").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some("campaign"),
+    );
+    let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
+    refused(
+        &agent.get("/api/campaigns/demo-survey/quotas").await,
+        StatusCode::FORBIDDEN,
+        None,
+    );
+    let analyst = Client::sign_in(&server.url, "analyst", "demo-analyst-pw").await;
+    assert_eq!(analyst.get("/api/campaigns/poll/quotas").await.0, StatusCode::OK);
+}

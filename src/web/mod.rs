@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/admin-people.js", get(pages::admin_people_script))
         .route("/static/admin-dnc.js", get(pages::admin_dnc_script))
         .route("/static/admin-preview.js", get(pages::admin_preview_script))
+        .route("/static/admin-quotas.js", get(pages::admin_quotas_script))
         .route("/admin", get(admin::page))
         .route("/wallboard", get(wallboard::page))
         .route("/agent", get(agent::page))

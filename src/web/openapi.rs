@@ -33,6 +33,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::teams::assign_campaign))
         .routes(routes!(admin::settings::show, admin::settings::change))
         .routes(routes!(admin::settings::replace))
+        .routes(routes!(admin::quotas::show))
         .routes(routes!(admin::teams::list, admin::teams::create))
         .routes(routes!(admin::teams::members))
         .routes(routes!(admin::users::change))
@@ -126,7 +127,7 @@ mod tests {
                 );
             }
         }
-        assert!(operations >= 43, "only {operations} operations");
+        assert!(operations >= 44, "only {operations} operations");
         for path in [
             "/api/agent/{action}",
             "/api/records/{record}",

@@ -134,3 +134,11 @@ pub async fn admin_preview_script() -> impl IntoResponse {
         include_str!("../../static/admin-preview.js"),
     )
 }
+
+/// The admin console's quotas panel.
+pub async fn admin_quotas_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/admin-quotas.js"),
+    )
+}

@@ -9,6 +9,7 @@
 pub mod campaigns;
 pub mod dnc;
 pub mod questionnaires;
+pub mod quotas;
 pub mod sample;
 pub mod settings;
 pub mod teams;
