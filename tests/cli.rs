@@ -597,3 +597,174 @@ fn questionnaire_run_screens_out_a_full_quota_cell() {
             "'rga north/x/55+' is not a quota cell of opinion-poll",
         ));
 }
+
+/// One simulated hour of a small centre, in the test's store.
+const SHORT_SCENARIO: &str = r#"
+name = "report-hour"
+warmup_hours = 0
+hours = 1
+abandon_target = 0.03
+window_hours = 24
+connect_grace_s = 2
+[agents]
+count = 4
+wrap_up_s = { dist = "fixed", value = 10 }
+[outcomes]
+person = 0.35
+machine = 0.15
+no_answer = 0.50
+[delay_s]
+person = { dist = "uniform", min = 4, max = 20 }
+machine = { dist = "uniform", min = 4, max = 20 }
+no_answer = { dist = "uniform", min = 2, max = 25 }
+[talk_time_s]
+dist = "lognormal"
+mean = 120
+sd = 120
+[amd]
+enabled = true
+analysis_s = 1.5
+false_positive = 0.02
+false_negative = 0.10
+"#;
+
+#[tokio::test]
+async fn reports_add_up_to_what_the_store_holds() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hour.toml"), SHORT_SCENARIO).unwrap();
+    Command::cargo_bin("paceline")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "simulate",
+            "--scenario",
+            "hour.toml",
+            "--sim-database",
+            &test.url,
+            "--json",
+        ])
+        .assert()
+        .success();
+    // The simulated hour, from its first agent state change to a minute after its last (the
+    // agents stay signed in when the simulation stops).
+    let (first, last): (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) = paceline_dialer::with_db!(
+        &test.db,
+        |p| sqlx::query_as("SELECT MIN(at), MAX(at) FROM agent_state_changes")
+            .fetch_one(p)
+            .await
+            .unwrap()
+    );
+    let (from, to) = (
+        (first - chrono::Duration::minutes(1)).to_rfc3339(),
+        (last + chrono::Duration::minutes(1)).to_rfc3339(),
+    );
+    let report = |args: &[&str]| {
+        let mut command = paceline(&test, dir.path());
+        command.args(["report"]).args(args).args(["--from", &from, "--to", &to]);
+        command
+    };
+
+    // The dialer report, per day, against the attempts table.
+    let out = report(&["dialer", "--interval", "day", "--format", "json"])
+        .assert()
+        .success();
+    let rows = json(&out.get_output().stdout);
+    let sum =
+        |rows: &Value, key: &str| -> u64 { rows.as_array().unwrap().iter().map(|r| r[key].as_u64().unwrap()).sum() };
+    let (dials, abandons, bridged): (i64, i64, i64) = paceline_dialer::with_db!(&test.db, |p| {
+        sqlx::query_as(
+        "SELECT COUNT(*), SUM(CASE WHEN abandoned THEN 1 ELSE 0 END), COUNT(bridged_at) FROM attempts WHERE dialed_at IS NOT NULL"
+    )
+    .fetch_one(p)
+    .await
+    .unwrap()
+    });
+    assert!(dials > 50, "the hour dialed only {dials}");
+    assert_eq!(sum(&rows, "dials"), dials as u64, "{rows}");
+    assert_eq!(sum(&rows, "abandons"), abandons as u64, "{rows}");
+    assert_eq!(sum(&rows, "bridged"), bridged as u64, "{rows}");
+    assert!(sum(&rows, "machines") > 0, "{rows}");
+
+    // Agent productivity per day, as CSV in a file: the states add up to the time logged in,
+    // and the calls to what was bridged to agents.
+    let file = dir.path().join("agents.csv");
+    report(&[
+        "agent-productivity",
+        "--format",
+        "csv",
+        "--output",
+        file.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .unwrap_or_else(|| panic!("no {name} in {header:?}"))
+    };
+    let mut contacts = 0u64;
+    let mut agents = 0;
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let f = |name: &str| cells[at(name)].parse::<f64>().unwrap();
+        let parts = f("ready") + f("not_ready") + f("reserved") + f("talk") + f("wrap_up");
+        assert!((f("logged_in") - parts).abs() < 0.01, "{line}");
+        assert!(f("talk") > 0.0, "{line}");
+        assert!(
+            f("logged_in") > 3000.0 && f("logged_in") < 3900.0,
+            "about the hour: {line}"
+        );
+        contacts += cells[at("contacts")].parse::<u64>().unwrap();
+        agents += 1;
+    }
+    assert_eq!(agents, 4, "{text}");
+    assert_eq!(contacts, bridged as u64);
+
+    // Filters: one agent, a team nobody is in.
+    let out = report(&[
+        "agent-productivity",
+        "--agent",
+        "sim-report-hour-agent-001",
+        "--format",
+        "json",
+    ])
+    .assert()
+    .success();
+    let rows = json(&out.get_output().stdout);
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["agent"], "sim-report-hour-agent-001");
+    report(&["agent-productivity", "--team", "nobody"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("for team 'nobody'"));
+
+    // Parquet to a file; bad input named.
+    let parquet = dir.path().join("dialer.parquet");
+    report(&["dialer", "--format", "parquet", "--output", parquet.to_str().unwrap()])
+        .assert()
+        .success();
+    assert_eq!(&std::fs::read(&parquet).unwrap()[..4], b"PAR1");
+    report(&["dialer", "--format", "parquet"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("give --output FILE"));
+    report(&["league-table"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "there is no report 'league-table'; reports are agent-productivity, dialer",
+        ));
+    report(&["dialer", "--interval", "fortnight"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("'fortnight' is not an interval"));
+    report(&["dialer", "--campaign", "nowhere"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("nothing to report"));
+}

@@ -6,6 +6,7 @@ mod demo;
 mod dnc;
 mod interviewer;
 mod questionnaire;
+mod report;
 mod return_visit;
 mod sample;
 mod serve;
@@ -67,6 +68,8 @@ enum Command {
     /// Questionnaire files: check one (needs no store).
     #[command(subcommand)]
     Questionnaire(questionnaire::QuestionnaireCommand),
+    /// Reports over the stored facts: agent-productivity, dialer.
+    Report(report::ReportArgs),
 }
 
 /// The store's URL: `--database`, `DATABASE_URL`, or `paceline.db` here.
@@ -120,6 +123,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Dnc(command) => dnc::run(&ctx, command).await,
         Command::Interviewer(command) => interviewer::run(&ctx, command).await,
         Command::ReturnVisit(command) => return_visit::run(&ctx, command).await,
+        Command::Report(command) => report::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
         Command::Serve(command) => serve::run(&ctx, &command).await,
         Command::Aapor(aapor) => aapor::run(aapor, Some(&ctx.db)).await,

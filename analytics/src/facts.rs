@@ -1,0 +1,136 @@
+//! The stored facts reports are made of, read from the store (SQLite or PostgreSQL) as plain
+//! rows: call attempts, and agents' state changes with the state each agent was in when the
+//! range began. Reads only.
+
+use chrono::{DateTime, Utc};
+use paceline_dialer::Db;
+use paceline_dialer::with_db;
+
+use crate::ReportError;
+
+/// Which facts a report takes: a time range, and optionally one campaign, team or agent.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// From (inclusive).
+    pub from: DateTime<Utc>,
+    /// To (exclusive).
+    pub to: DateTime<Utc>,
+    /// Only this campaign (by name).
+    pub campaign: Option<String>,
+    /// Only the agents of this team.
+    pub team: Option<String>,
+    /// Only this agent (by login).
+    pub agent: Option<String>,
+}
+
+/// One call attempt.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Attempt {
+    /// The campaign's name.
+    pub campaign: String,
+    /// The agent it was dialed for or bridged to (login), if any.
+    pub agent: Option<String>,
+    /// preview, progressive, predictive or agentless.
+    pub dial_mode: String,
+    /// When it was queued.
+    pub queued_at: DateTime<Utc>,
+    /// When it was dialed.
+    pub dialed_at: Option<DateTime<Utc>>,
+    /// When the far end answered.
+    pub answered_at: Option<DateTime<Utc>>,
+    /// When it was bridged to an agent.
+    pub bridged_at: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// How it ended (answered, busy, no_answer, machine, ...).
+    pub outcome: Option<String>,
+    /// The answering-machine detector's verdict (person, machine, unsure).
+    pub amd_verdict: Option<String>,
+    /// Whether the person answered and no agent reached them in time.
+    pub abandoned: bool,
+    /// The disposition given (complete, refusal, callback, ...).
+    pub disposition: Option<String>,
+}
+
+/// One change of an agent's state.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct StateChange {
+    /// The agent (login).
+    pub agent: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Its place in the agent's changes (several may share a time).
+    pub seq: i64,
+    /// The state entered: logged_out, ready, not_ready, reserved, on_call, wrap_up.
+    pub to_state: String,
+    /// The not-ready reason.
+    pub reason: Option<String>,
+}
+
+// The filters are bound as text that may be null; CAST lets PostgreSQL type the parameter.
+const AGENT_FILTERS: &str = "(CAST($3 AS TEXT) IS NULL OR u.login = $3)
+       AND (CAST($4 AS TEXT) IS NULL OR EXISTS (SELECT 1 FROM team_members m JOIN teams t ON t.id = m.team_id
+                                              WHERE m.user_id = u.id AND t.name = $4))";
+
+/// The attempts queued in the range (of the campaign, and dialed for or bridged to the team's
+/// or the agent's agents, when the filter says so).
+pub async fn attempts(db: &Db, filter: &Filter) -> Result<Vec<Attempt>, ReportError> {
+    let sql = format!(
+        "SELECT c.name AS campaign, u.login AS agent, a.dial_mode, a.queued_at, a.dialed_at, a.answered_at,
+                a.bridged_at, a.ended_at, a.outcome, a.amd_verdict, a.abandoned, a.disposition
+         FROM attempts a JOIN campaigns c ON c.id = a.campaign_id LEFT JOIN users u ON u.id = a.agent_id
+         WHERE a.queued_at >= $1 AND a.queued_at < $2
+           AND (CAST($5 AS TEXT) IS NULL OR c.name = $5)
+           AND ((CAST($3 AS TEXT) IS NULL AND CAST($4 AS TEXT) IS NULL) OR ({AGENT_FILTERS}))
+         ORDER BY a.queued_at, a.id"
+    );
+    let rows: Vec<Attempt> = with_db!(db, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(filter.from)
+            .bind(filter.to)
+            .bind(filter.agent.as_deref())
+            .bind(filter.team.as_deref())
+            .bind(filter.campaign.as_deref())
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows)
+}
+
+/// Every state change of the filter's agents in the range, in order, each agent's led by the
+/// state they were in when the range began (dated at its start). The campaign filter keeps
+/// the agents assigned to the campaign (alone or by team).
+pub async fn state_changes(db: &Db, filter: &Filter) -> Result<Vec<StateChange>, ReportError> {
+    let agents = format!(
+        "{AGENT_FILTERS}
+       AND (CAST($5 AS TEXT) IS NULL OR EXISTS (
+             SELECT 1 FROM campaigns c LEFT JOIN campaign_agents ca ON ca.campaign_id = c.id
+             LEFT JOIN campaign_teams ct ON ct.campaign_id = c.id
+             LEFT JOIN team_members tm ON tm.team_id = ct.team_id
+             WHERE c.name = $5 AND (ca.user_id = u.id OR tm.user_id = u.id)))"
+    );
+    let sql = format!(
+        "SELECT u.login AS agent, s.at, s.seq, s.to_state, s.reason FROM agent_state_changes s JOIN users u ON u.id = s.user_id
+         WHERE s.at < $1 AND s.seq = (SELECT MAX(p.seq) FROM agent_state_changes p
+                                                WHERE p.user_id = s.user_id AND p.at < $1)
+           AND {agents}
+         UNION ALL
+         SELECT u.login AS agent, s.at, s.seq, s.to_state, s.reason FROM agent_state_changes s JOIN users u ON u.id = s.user_id
+         WHERE s.at >= $1 AND s.at < $2 AND {agents}
+         ORDER BY 1, 3"
+    );
+    let mut rows: Vec<StateChange> = with_db!(db, |pool| {
+        sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(filter.from)
+            .bind(filter.to)
+            .bind(filter.agent.as_deref())
+            .bind(filter.team.as_deref())
+            .bind(filter.campaign.as_deref())
+            .fetch_all(pool)
+            .await?
+    });
+    for row in &mut rows {
+        row.at = row.at.max(filter.from);
+    }
+    Ok(rows)
+}

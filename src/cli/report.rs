@@ -1,0 +1,95 @@
+//! `paceline report NAME`: a report over the stored facts (see `paceline-analytics`), as a
+//! table, CSV, JSON or Parquet, to the terminal or a file.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{DateTime, NaiveDate, Utc};
+use paceline_analytics::export::{self, Format};
+use paceline_analytics::facts::Filter;
+use paceline_analytics::period::{Interval, Period};
+use paceline_analytics::{Grouping, REPORTS};
+
+use super::App;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The report: agent-productivity or dialer.
+    name: String,
+    /// From this day (YYYY-MM-DD, UTC) or time (RFC 3339); default: 7 days before --to.
+    #[arg(long)]
+    from: Option<String>,
+    /// Up to this day (inclusive) or time (exclusive); default: now.
+    #[arg(long)]
+    to: Option<String>,
+    /// Only this campaign.
+    #[arg(long)]
+    campaign: Option<String>,
+    /// Only the agents of this team.
+    #[arg(long)]
+    team: Option<String>,
+    /// Only this agent (login).
+    #[arg(long)]
+    agent: Option<String>,
+    /// agent-productivity: per day, week, month or year.
+    #[arg(long, default_value = "day")]
+    period: Period,
+    /// dialer: per 15m, hour or day.
+    #[arg(long, default_value = "hour")]
+    interval: Interval,
+    /// table, csv, json or parquet.
+    #[arg(long, default_value = "table")]
+    format: Format,
+    /// Write to this file (whole or not at all) instead of the terminal.
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// A day (its midnight, or the next midnight when it ends a range) or an RFC 3339 time.
+fn when(option: &str, text: &str, end: bool) -> anyhow::Result<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .with_context(|| format!("{option} '{text}': give a day (2026-11-30) or a time (2026-11-30T09:00:00Z)"))?;
+    let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+    Ok(day.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+}
+
+pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
+    if !REPORTS.contains(&args.name.as_str()) {
+        anyhow::bail!("there is no report '{}'; reports are {}", args.name, REPORTS.join(", "));
+    }
+    // Nothing has happened after now: an agent's last state runs to now at the latest.
+    let to = match &args.to {
+        Some(text) => when("--to", text, true)?.min(app.now()),
+        None => app.now(),
+    };
+    let from = match &args.from {
+        Some(text) => when("--from", text, false)?,
+        None => to - chrono::Duration::days(7),
+    };
+    let filter = Filter {
+        from,
+        to,
+        campaign: args.campaign,
+        team: args.team,
+        agent: args.agent,
+    };
+    let grouping = Grouping {
+        period: args.period,
+        interval: args.interval,
+    };
+    let mut frame = paceline_analytics::run(&app.db, &args.name, &filter, grouping).await?;
+    match &args.output {
+        Some(path) => {
+            export::write_file(&mut frame, args.format, path)?;
+            eprintln!("{} rows written to {}", frame.height(), path.display());
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            export::write_to(&mut frame, args.format, &mut out)?;
+        }
+    }
+    Ok(())
+}
