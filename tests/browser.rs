@@ -9,91 +9,22 @@
 //! preview mode skips a record with F6 and dials the next with F4. Screenshots
 //! are kept in `target/browser-artifacts/`.
 
+mod chromium;
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
+use chromium::{artifacts, chromium, sign_in, wait_for_text};
 use common::Running;
 use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use paceline_dialer::store::testing::TestDb;
 use serde_json::{Value, json};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// chromedriver on a free port, and a headless Chromium session through it.
-async fn chromium() -> (Running, Client) {
-    let driver = std::env::var("PACELINE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let port = free_port();
-    let child = Command::new(&driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {driver} ({e}): install the Debian packages chromium and chromium-driver")
-        });
-    let driver = Running(child);
-    let chrome = std::env::var("PACELINE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chrome,
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"],
-        }),
-    );
-    for _ in 0..100 {
-        if let Ok(client) = ClientBuilder::rustls()
-            .expect("a TLS configuration")
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            return (driver, client);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not start on port {port}");
-}
 
 /// The demo on a free port (two simulated interviewers beside the person).
 fn demo(test: &TestDb, dir: &Path) -> (Running, String) {
     common::demo(test, dir, 2)
-}
-
-fn artifacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-async fn sign_in(client: &Client, url: &str, login: &str, password: &str) {
-    client.goto(&format!("{url}/login")).await.unwrap();
-    client
-        .find(Locator::Css("input[name=login]"))
-        .await
-        .unwrap()
-        .send_keys(login)
-        .await
-        .unwrap();
-    let password_field = client.find(Locator::Css("input[name=password]")).await.unwrap();
-    password_field.send_keys(password).await.unwrap();
-    password_field.send_keys(&Key::Enter.to_string()).await.unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("form[action='/logout']"))
-        .await
-        .unwrap_or_else(|e| panic!("{login} did not get signed in: {e}"));
 }
 
 /// The demo's agent signed in, on the desktop, signed in to the phone (not ready).
@@ -147,20 +78,6 @@ async fn wait_for_state(client: &Client, want: &str, seconds: u64) {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     panic!("the desktop never showed '{want}' (it shows '{}')", state(client).await);
-}
-
-async fn wait_for_text(client: &Client, css: &str, want: &str, seconds: u64) {
-    let mut seen = String::new();
-    for _ in 0..seconds * 4 {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            seen = element.text().await.unwrap_or_default();
-            if seen.contains(want) {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{css} never showed '{want}' (it shows '{seen}')");
 }
 
 #[tokio::test]

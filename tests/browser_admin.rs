@@ -6,82 +6,17 @@
 //! a team made and joined, a number put on the do-not-call list and checked.
 //! Screenshots are kept in `target/browser-artifacts/`.
 
-// Not every helper of the shared start-up is used here (the live demo is not).
-#[allow(dead_code)]
+mod chromium;
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::Duration;
 
-use common::{Running, paceline, serving};
-use fantoccini::key::Key;
-use fantoccini::{Client, ClientBuilder, Locator};
+use chromium::{chromium, screenshot, sign_in, wait_for_text};
+use common::served_demo as server;
+use fantoccini::{Client, Locator};
 use paceline_dialer::store::testing::TestDb;
 use serde_json::json;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// chromedriver on a free port, and a headless Chromium session through it.
-async fn chromium() -> (Running, Client) {
-    let driver = std::env::var("PACELINE_CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
-    let port = free_port();
-    let child = Command::new(&driver)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| {
-            panic!("cannot start {driver} ({e}): install the Debian packages chromium and chromium-driver")
-        });
-    let driver = Running(child);
-    let chrome = std::env::var("PACELINE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": chrome,
-            "args": ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"],
-        }),
-    );
-    for _ in 0..100 {
-        if let Ok(client) = ClientBuilder::rustls()
-            .expect("a TLS configuration")
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            return (driver, client);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("chromedriver did not start on port {port}");
-}
-
-/// The demo's users and campaigns, then `paceline serve` on a free port.
-fn server(test: &TestDb, dir: &Path) -> (Running, String) {
-    let status = paceline(test, dir)
-        .args(["demo", "--records", "20", "--interviewers", "0", "--setup-only"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut command = paceline(test, dir);
-    command.args(["serve", "--port", "0"]);
-    serving(command)
-}
-
-fn artifacts() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/browser-artifacts");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Scrolls the page so the element is in the screenshot.
 async fn scroll_to(client: &Client, css: &str) {
@@ -92,51 +27,6 @@ async fn scroll_to(client: &Client, css: &str) {
         )
         .await
         .unwrap();
-}
-
-async fn screenshot(client: &Client, name: &str) {
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(artifacts().join(name), png).unwrap();
-}
-
-async fn sign_in(client: &Client, url: &str, login: &str, password: &str) {
-    client.goto(&format!("{url}/login")).await.unwrap();
-    client
-        .find(Locator::Css("input[name=login]"))
-        .await
-        .unwrap()
-        .send_keys(login)
-        .await
-        .unwrap();
-    let password_field = client.find(Locator::Css("input[name=password]")).await.unwrap();
-    password_field.send_keys(password).await.unwrap();
-    password_field.send_keys(&Key::Enter.to_string()).await.unwrap();
-    client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css("form[action='/logout']"))
-        .await
-        .unwrap_or_else(|e| panic!("{login} did not get signed in: {e}"));
-}
-
-async fn wait_for_text(client: &Client, css: &str, want: &str, seconds: u64) {
-    let mut seen = String::new();
-    for _ in 0..seconds * 4 {
-        if let Ok(element) = client.find(Locator::Css(css)).await {
-            seen = element.text().await.unwrap_or_default();
-            if seen.contains(want) {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    // What went wrong is usually on the page: its error line, and a screenshot.
-    let error = match client.find(Locator::Id("error")).await {
-        Ok(e) => e.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    screenshot(client, "admin-failed.png").await;
-    panic!("{css} never showed '{want}' (it shows '{seen}'; the page's error line: '{error}')");
 }
 
 async fn click(client: &Client, css: &str) {

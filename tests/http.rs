@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{Running, paceline, serving};
+use common::{Running, paceline};
 
 use paceline_dialer::store::testing::TestDb;
 use reqwest::StatusCode;
@@ -23,15 +23,7 @@ struct Server {
 
 /// The demo's users and campaign (admin, supervisor, agent, analyst), then the server.
 fn server(test: &TestDb, dir: &Path) -> Server {
-    let status = paceline(test, dir)
-        .args(["demo", "--records", "50", "--interviewers", "0", "--setup-only"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut command = paceline(test, dir);
-    command.args(["serve", "--port", "0"]);
-    let (running, url) = serving(command);
+    let (running, url) = common::served_demo_with(test, dir, 50);
     Server { _running: running, url }
 }
 

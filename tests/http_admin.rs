@@ -3,14 +3,11 @@
 //! uses it, and every refusal is checked: the roles that may not, bad files with their row
 //! and column, bad settings by name, unknown campaigns.
 
-// Not every helper of the shared start-up is used here (the live demo is not).
-#[allow(dead_code)]
 mod common;
 
 use std::path::Path;
-use std::process::Stdio;
 
-use common::{Running, paceline, serving};
+use common::Running;
 
 use paceline_dialer::store::testing::TestDb;
 use reqwest::StatusCode;
@@ -25,15 +22,7 @@ struct Server {
 
 /// The demo's users and campaigns (admin, supervisor, agent, analyst), then the server.
 fn server(test: &TestDb, dir: &Path) -> Server {
-    let status = paceline(test, dir)
-        .args(["demo", "--records", "20", "--interviewers", "0", "--setup-only"])
-        .stdout(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let mut command = paceline(test, dir);
-    command.args(["serve", "--port", "0"]);
-    let (running, url) = serving(command);
+    let (running, url) = common::served_demo(test, dir);
     Server { _running: running, url }
 }
 

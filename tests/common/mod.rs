@@ -1,6 +1,9 @@
 //! What the end-to-end tests of the web application share: the demo started as a person
 //! starts it, on a free port, stopped when dropped.
 
+// Each test crate uses some of these.
+#![allow(dead_code)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -60,4 +63,30 @@ pub fn demo(test: &TestDb, dir: &Path, interviewers: usize) -> (Running, String)
         "0",
     ]);
     serving(command)
+}
+
+/// The demo's users and campaigns set up (`records` records, no simulated interviewers, no
+/// live runtime), then `paceline serve` on a free port.
+pub fn served_demo_with(test: &TestDb, dir: &Path, records: u32) -> (Running, String) {
+    let status = paceline(test, dir)
+        .args([
+            "demo",
+            "--records",
+            &records.to_string(),
+            "--interviewers",
+            "0",
+            "--setup-only",
+        ])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "the demo's set-up failed");
+    let mut command = paceline(test, dir);
+    command.args(["serve", "--port", "0"]);
+    serving(command)
+}
+
+/// `served_demo_with` 20 records.
+pub fn served_demo(test: &TestDb, dir: &Path) -> (Running, String) {
+    served_demo_with(test, dir, 20)
 }
