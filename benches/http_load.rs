@@ -207,13 +207,15 @@ fn main() {
     let think = Duration::from_millis(env_or("PACELINE_BENCH_THINK_MS", 2_000));
     let records = env_or("PACELINE_BENCH_RECORDS", 100_000);
     let dir = tempfile::tempdir().unwrap();
-    let answers: Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/health-survey.answers.json"),
+    let answers: Arc<Value> = Arc::new(
+        serde_json::from_str::<Value>(
+            &std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("questionnaires/health-survey.answers.json"),
+            )
+            .unwrap(),
         )
         .unwrap(),
-    )
-    .unwrap();
+    );
 
     println!("starting the demo: {records} records, {agents} load agents, no simulated interviewers");
     let mut server = Command::new(env!("CARGO_BIN_EXE_paceline"))
@@ -284,7 +286,7 @@ fn main() {
             desk.stats = stats.clone();
             tasks.push(tokio::spawn(interviewer(
                 Arc::new(desk),
-                Arc::new(answers.clone()),
+                answers.clone(),
                 think,
                 i as u64,
                 until,

@@ -275,12 +275,7 @@ pub struct Live {
 impl Live {
     /// Does what an agent asked; their desktop as it is after.
     pub async fn act(&self, agent: UserId, action: AgentAction) -> Result<AgentView, String> {
-        let (tx, rx) = oneshot::channel();
-        self.requests
-            .send(Request::Act(agent, action, tx))
-            .await
-            .map_err(|_| "the live runtime has stopped".to_string())?;
-        rx.await.map_err(|_| "the live runtime has stopped".to_string())?
+        self.ask(|tx| Request::Act(agent, action, tx)).await
     }
 
     /// The agent's desktop.

@@ -92,7 +92,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route(
             "/api/openapi.json",
-            get(openapi::serve).with_state(std::sync::Arc::new(document)),
+            get(openapi::serve).with_state(axum::body::Bytes::from(
+                serde_json::to_vec(&document).expect("the OpenAPI document serializes"),
+            )),
         )
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
         .with_state(state)

@@ -2,7 +2,6 @@
 //! registered here from its handler's `#[utoipa::path]`, so the document served at
 //! `/api/openapi.json` lists exactly the routes the server answers.
 
-use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -90,9 +89,12 @@ fn base() -> OpenApi {
     doc
 }
 
-/// `GET /api/openapi.json`: the API's OpenAPI document (anyone; it describes, it reveals no data).
-pub async fn serve(axum::extract::State(doc): axum::extract::State<std::sync::Arc<OpenApi>>) -> Json<OpenApi> {
-    Json((*doc).clone())
+/// `GET /api/openapi.json`: the API's OpenAPI document (anyone; it describes, it reveals no
+/// data), serialized once when the router is built.
+pub async fn serve(
+    axum::extract::State(doc): axum::extract::State<axum::body::Bytes>,
+) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], doc)
 }
 
 #[cfg(test)]

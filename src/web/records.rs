@@ -99,7 +99,7 @@ pub async fn edit(
     Path(id): Path<i64>,
     Json(changes): Json<Changes>,
 ) -> Result<Json<RecordPage>, WebError> {
-    visible(&state, &user, id).await?;
+    let (_, specs) = visible(&state, &user, id).await?;
     let status = match changes.status.as_deref() {
         None => None,
         Some(text) => Some(
@@ -140,7 +140,6 @@ pub async fn edit(
         live.record_changed(changed.id, serde_json::Value::Object(changed.fields.clone()))
             .await;
     }
-    let (_, specs) = visible(&state, &user, id).await?;
     let edits = record::edits(&state.db, id).await.map_err(record_error)?;
     Ok(Json(RecordPage {
         record: changed,

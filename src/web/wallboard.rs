@@ -10,7 +10,6 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use paceline_dialer::Db;
 use paceline_dialer::campaign::Campaign;
-use paceline_dialer::campaign::store as campaigns;
 use paceline_dialer::users::{self, Role, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -128,7 +127,7 @@ pub async fn snapshot(
     user.require(&WATCHERS)?;
     let live = state.live()?;
     let (id, name) = live_campaign(live, &which)?;
-    let campaign = visible_campaign(&state, &user, name).await?;
+    let campaign = super::admin::visible_campaign(&state, &user, name).await?;
     let board = live
         .wallboard(*id)
         .await
@@ -136,20 +135,6 @@ pub async fn snapshot(
     let mut board = assemble(&state.db, campaign, board).await?;
     board.live_campaigns = live.campaigns.iter().map(|(_, n)| n.clone()).collect();
     Ok(Json(board))
-}
-
-/// The campaign, if the user supervises one of its teams (admins: any).
-async fn visible_campaign(state: &AppState, user: &Authed, name: &str) -> Result<Campaign, WebError> {
-    let campaign = campaigns::find(&state.db, name)
-        .await
-        .map_err(|e| WebError::Internal(e.into()))?;
-    if !super::api::may_see(user, &campaign) {
-        return Err(WebError::Forbidden(format!(
-            "'{}' supervises no team of campaign '{}'",
-            user.session.login, campaign.name
-        )));
-    }
-    Ok(campaign)
 }
 
 async fn assemble(db: &Db, campaign: Campaign, board: LiveBoard) -> Result<Wallboard, WebError> {
@@ -291,7 +276,7 @@ pub async fn pause(
     user.require(&WATCHERS)?;
     let live = state.live()?;
     let (_, name) = live_campaign(live, &which)?;
-    visible_campaign(&state, &user, name).await?;
+    super::admin::visible_campaign(&state, &user, name).await?;
     live.supervise(SupervisorAction::Pause(name.clone()))
         .await
         .map_err(|message| WebError::Invalid { message, field: None })?;
