@@ -6,8 +6,9 @@
 //! supervisor's wallboard shows the agent on the call and then the completed interview; an
 //! analyst is refused the agent desktop, the wallboard and the admin console; the admin
 //! console shows the campaigns and a questionnaire's errors with their place; an agent in
-//! preview mode skips a record with F6 and dials the next with F4. Screenshots
-//! are kept in `target/browser-artifacts/`.
+//! preview mode skips a record with F6 and dials the next with F4; an analyst sees a report's
+//! chart beside its table (above it on a narrow screen) and saves survey answers, and an agent
+//! is refused the reports page. Screenshots are kept in `target/browser-artifacts/`.
 
 mod chromium;
 mod common;
@@ -405,5 +406,212 @@ async fn an_agent_previews_records_and_skips_or_dials_them_with_the_keyboard() {
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     assert_eq!(dialed, 1, "F4 did not dial record {record}");
+    client.close().await.unwrap();
+}
+
+/// The rectangle (left, top, right, bottom) of the element, in the page's pixels.
+async fn rect(client: &Client, css: &str) -> [f64; 4] {
+    let r: Value = client
+        .execute(
+            "const r = document.querySelector(arguments[0]).getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom];",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+    let n = |i: usize| r[i].as_f64().unwrap();
+    [n(0), n(1), n(2), n(3)]
+}
+
+/// Chooses `report`, shows it (again, until the demo has dialed enough for it), and waits
+/// for its table's rows and its chart.
+async fn show_report(client: &Client, report: &str, chart_text: &str) {
+    client
+        .find(Locator::Css(&format!("#report option[value='{report}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#report-campaign"))
+        .await
+        .unwrap()
+        .select_by_value("demo-survey")
+        .await
+        .unwrap();
+    for _ in 0..30 {
+        client
+            .find(Locator::Css("#report-form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let shown: bool = client
+            .execute(
+                "return !document.getElementById('result').hidden \
+                 && document.querySelectorAll('#report-table tbody tr').length > 0 \
+                 && document.querySelector('#chart svg') !== null \
+                 && document.querySelector('#chart svg').textContent.includes(arguments[0]);",
+                vec![json!(chart_text)],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .unwrap_or(false);
+        if shown {
+            return;
+        }
+    }
+    let message = text_of(client, "#report-message").await;
+    chromium::screenshot(client, "failed.png").await;
+    panic!("the {report} report never showed its table and chart (the page says '{message}')");
+}
+
+#[tokio::test]
+#[ignore = "needs chromium and chromedriver; .ci/run installs them and runs it"]
+async fn an_analyst_sees_each_reports_chart_beside_its_table() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (_demo, url) = demo(&test, dir.path());
+    let (_driver, client) = chromium().await;
+    sign_in(&client, &url, "analyst", "demo-analyst-pw").await;
+    client.goto(&format!("{url}/reports")).await.unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#report option[value='dialer']"))
+        .await
+        .unwrap();
+    client
+        .wait()
+        .for_element(Locator::Css("#report-campaign option[value='demo-survey']"))
+        .await
+        .unwrap();
+
+    // The dialer report of the demo's survey: the line chart beside the table, in one row.
+    show_report(&client, "dialer", "Dials, person answers and abandons").await;
+    let chart = rect(&client, "#chart").await;
+    let table = rect(&client, ".table-wrap").await;
+    assert!(
+        chart[2] <= table[0],
+        "the chart {chart:?} is not left of the table {table:?}"
+    );
+    assert!(
+        (chart[1] - table[1]).abs() < 5.0,
+        "the chart {chart:?} and the table {table:?} do not start level"
+    );
+    let page_width: f64 = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(page_width <= 0.0, "the page overflows sideways by {page_width}px");
+    // Its downloads are offered.
+    wait_for_text(&client, "#downloads", "Parquet", 5).await;
+    chromium::screenshot(&client, "reports-dialer.png").await;
+    // On a narrow screen the chart goes above the table, and nothing overflows sideways.
+    client.set_window_size(700, 1000).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let chart = rect(&client, "#chart").await;
+    let table = rect(&client, ".table-wrap").await;
+    assert!(
+        chart[3] <= table[1],
+        "the chart {chart:?} is not above the table {table:?}"
+    );
+    let overflow: f64 = client
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_f64()
+        .unwrap();
+    assert!(overflow <= 0.0, "the narrow page overflows sideways by {overflow}px");
+    chromium::screenshot(&client, "reports-narrow.png").await;
+    client.set_window_size(1280, 1000).await.unwrap();
+
+    // Agent productivity: time by state as a pie.
+    show_report(&client, "agent-productivity", "Agents' time by state").await;
+    chromium::screenshot(&client, "reports-productivity.png").await;
+    // AAPOR rates are a table without a chart.
+    client
+        .find(Locator::Css("#report option[value='aapor']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#report-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "#chart", "no chart", 10).await;
+    wait_for_text(&client, "#report-table", "RR1", 10).await;
+    // A refusal says why and marks the field at fault: a range that ends before it starts.
+    client
+        .find(Locator::Css("#report option[value='dialer']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    client
+        .execute(
+            "document.querySelector('#report-form input[name=from]').value = '2099-01-01';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#report-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "#report-message", "before it starts", 10).await;
+    client
+        .find(Locator::Css("#report-form label.bad[data-field='to']"))
+        .await
+        .expect("the 'to' field is marked");
+    assert!(client.find(Locator::Css("#result[hidden]")).await.is_ok());
+
+    // Survey data: the answers saved as SPSS, the codebook a link to open.
+    common::seed_interviews(&test.db).await;
+    client
+        .find(Locator::Css("a.answers[data-format='sav']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "#survey-message", "Saved demo-survey-answers-", 10).await;
+    let codebook = client
+        .find(Locator::Id("codebook-html"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        codebook.contains("/api/campaigns/demo-survey/codebook?format=html"),
+        "{codebook}"
+    );
+
+    // An agent is refused the page.
+    client.delete_all_cookies().await.unwrap();
+    sign_in(&client, &url, "agent", "demo-agent-pw").await;
+    client.goto(&format!("{url}/reports")).await.unwrap();
+    wait_for_text(&client, "main", "may not do this", 10).await;
     client.close().await.unwrap();
 }

@@ -8,6 +8,8 @@ use paceline_dialer::store::testing::TestDb;
 use predicates::prelude::*;
 use serde_json::Value;
 
+mod common;
+
 fn paceline(test: &TestDb, dir: &Path) -> Command {
     let mut command = Command::cargo_bin("paceline").unwrap();
     command
@@ -753,6 +755,39 @@ async fn reports_add_up_to_what_the_store_holds() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("give --output FILE"));
+
+    // XLSX, and the report's chart beside it.
+    let xlsx = dir.path().join("dialer.xlsx");
+    let svg = dir.path().join("dialer.svg");
+    report(&[
+        "dialer",
+        "--format",
+        "xlsx",
+        "--output",
+        xlsx.to_str().unwrap(),
+        "--chart",
+        svg.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("dials"), "{svg}");
+    let png = dir.path().join("agents.png");
+    report(&[
+        "agent-productivity",
+        "--format",
+        "csv",
+        "--chart",
+        png.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    assert_eq!(&std::fs::read(&png).unwrap()[..4], b"\x89PNG");
+    report(&["dialer", "--chart", "dialer.gif"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("name a .svg or a .png file"));
     report(&["league-table"])
         .assert()
         .failure()
@@ -767,4 +802,255 @@ async fn reports_add_up_to_what_the_store_holds() {
         .assert()
         .failure()
         .stderr(predicate::str::contains("nothing to report"));
+}
+
+#[tokio::test]
+async fn answers_export_reads_back_in_spss_with_their_labels() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    paceline(&test, dir.path())
+        .args(["demo", "--setup-only", "--records", "20", "--interviewers", "1"])
+        .assert()
+        .success();
+    let ids = common::seed_interviews(&test.db).await;
+    let export = |args: &[&str]| {
+        let mut command = paceline(&test, dir.path());
+        command.args(["export"]).args(args);
+        command
+    };
+
+    // SPSS, read back by an independent reader.
+    let sav = dir.path().join("health.sav");
+    export(&[
+        "answers",
+        "--campaign",
+        "demo-survey",
+        "--format",
+        "sav",
+        "--output",
+        sav.to_str().unwrap(),
+    ])
+    .assert()
+    .success()
+    .stderr(predicate::str::contains("4 interviews"));
+    let script = r#"
+import datetime, json, math, sys, pyreadstat
+data, meta = pyreadstat.read_sav(sys.argv[1], user_missing=True, output_format="dict")
+def plain(v):
+    if hasattr(v, "item"): v = v.item()
+    if isinstance(v, (datetime.date, datetime.datetime)): return v.isoformat()
+    if isinstance(v, float) and math.isnan(v): return None
+    return v
+rows = [{n: plain(data[n][i]) for n in meta.column_names} for i in range(meta.number_rows)]
+print(json.dumps({"names": meta.column_names, "labels": meta.column_names_to_labels,
+                  "value_labels": {k: {str(int(c)): l for c, l in v.items()} for k, v in meta.variable_value_labels.items()},
+                  "missing": {k: [r["lo"] for r in v] for k, v in meta.missing_ranges.items()},
+                  "rows": rows}))
+"#;
+    let read = std::process::Command::new("python3")
+        .args(["-c", script, sav.to_str().unwrap()])
+        .output()
+        .expect("python3 runs (pip install pyreadstat)");
+    assert!(
+        read.status.success(),
+        "pyreadstat could not read the file (pip install pyreadstat): {}",
+        String::from_utf8_lossy(&read.stderr)
+    );
+    let spss = json(&read.stdout);
+    let rows = spss["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4, "{spss}");
+    assert_eq!(
+        rows.iter()
+            .map(|r| r["interview_id"].as_f64().unwrap() as i64)
+            .collect::<Vec<_>>(),
+        ids
+    );
+    let names: Vec<&str> = spss["names"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    for name in [
+        "interviewer",
+        "length_s",
+        "respondent_id",
+        "sample_age",
+        "consent",
+        "age",
+        "conditions_asthma",
+        "conditions_diabetes",
+    ] {
+        assert!(names.contains(&name), "{name} is missing from {names:?}");
+    }
+    assert_eq!(rows[0]["age"], 44.0);
+    assert_eq!(rows[1]["age"], 31.0);
+    assert_eq!(rows[0]["interviewer"], "sim-01");
+    assert_eq!(rows[0]["conditions_asthma"], 1.0);
+    assert_eq!(rows[0]["conditions_diabetes"], 0.0);
+    assert_eq!(rows[1]["conditions_diabetes"], 1.0);
+    // The gender codes carry their labels; the two completes differ.
+    let gender = &spss["value_labels"]["gender"];
+    let label = |row: &Value| {
+        gender[(row["gender"].as_f64().unwrap() as i64).to_string()]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+    };
+    assert!(label(&rows[0]).contains("female"), "{gender}");
+    assert!(!label(&rows[1]).contains("female"), "{gender}");
+    // The interview left after five questions never reached the last one: not asked (-1),
+    // declared missing.
+    assert_eq!(rows[2]["recontact"], -1.0, "{}", rows[2]);
+    assert_eq!(rows[3]["consent"], 2.0, "{}", rows[3]);
+    assert_eq!(rows[3]["gender"], -1.0, "refused consent, so never asked: {}", rows[3]);
+    // The sample's own age gives the question its name.
+    assert!(rows[3]["sample_age"].is_number(), "{}", rows[3]);
+    assert!(rows[3]["age"].is_null(), "{}", rows[3]);
+    assert!(
+        spss["missing"]["recontact"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(-1.0)),
+        "{spss}"
+    );
+    assert_eq!(
+        spss["value_labels"]["state"][&rows[0]["state"].as_f64().unwrap().to_string().replace(".0", "")],
+        "Complete"
+    );
+    assert!(rows[0]["length_s"].as_f64().unwrap() > 0.0);
+    assert!(spss["labels"]["age"].as_str().is_some_and(|l| !l.is_empty()), "{spss}");
+
+    // CSV with labels, to the terminal.
+    let out = export(&[
+        "answers",
+        "--campaign",
+        "demo-survey",
+        "--interviews",
+        "complete",
+        "--labels",
+    ])
+    .assert()
+    .success();
+    let mut csv = csv::Reader::from_reader(&out.get_output().stdout[..]);
+    let header = csv.headers().unwrap().clone();
+    let records: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    // Refusing consent skips the rest of this form, which then completes.
+    assert_eq!(records.len(), 3, "only the completes");
+    let gender_at = header.iter().position(|h| h == "gender").unwrap();
+    assert!(
+        records[0][gender_at].to_lowercase().contains("female"),
+        "{:?}",
+        &records[0]
+    );
+
+    // Triple-S, XLSX and Parquet files; the codebook.
+    let xml = dir.path().join("health.xml");
+    export(&[
+        "answers",
+        "--campaign",
+        "demo-survey",
+        "--format",
+        "sss",
+        "--output",
+        xml.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    assert!(std::fs::read_to_string(&xml).unwrap().contains("<sss"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("health.dat"))
+            .unwrap()
+            .lines()
+            .count(),
+        4
+    );
+    let xlsx = dir.path().join("health.xlsx");
+    export(&[
+        "answers",
+        "--campaign",
+        "demo-survey",
+        "--format",
+        "xlsx",
+        "--output",
+        xlsx.to_str().unwrap(),
+    ])
+    .assert()
+    .success();
+    assert_eq!(&std::fs::read(&xlsx).unwrap()[..2], b"PK");
+    let out = export(&["codebook", "--campaign", "demo-survey"]).assert().success();
+    let book = String::from_utf8_lossy(&out.get_output().stdout).into_owned();
+    assert!(book.contains("## `age`"), "{book}");
+    assert!(
+        book.contains("- Asked when: `"),
+        "routing conditions are listed: {book}"
+    );
+    assert!(book.contains("4 cases"), "{book}");
+
+    // Bad input is named; nothing is written.
+    export(&["answers", "--campaign", "nowhere"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("nowhere"));
+    export(&["answers", "--campaign", "demo-survey", "--fields", "shoe_size"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("no field 'shoe_size'"));
+    export(&["answers", "--campaign", "demo-survey", "--format", "sav"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("give --output FILE"));
+    export(&["answers", "--campaign", "demo-wave-2"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("has no interviews"));
+
+    // The survey progress reports over the same interviews.
+    let report = |args: &[&str]| {
+        let mut command = paceline(&test, dir.path());
+        command
+            .args(["report"])
+            .args(args)
+            .args(["--campaign", "demo-survey", "--format", "json"]);
+        command
+    };
+    let out = report(&["drop-off"]).assert().success();
+    let rows = json(&out.get_output().stdout);
+    let consent = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["question"] == "consent")
+        .unwrap();
+    assert_eq!(consent["reached"], 4, "{rows}");
+    let broke_off: u64 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["broke_off"].as_u64().unwrap())
+        .sum();
+    assert_eq!(broke_off, 1, "the one left after five questions: {rows}");
+    let out = report(&["interview-length"]).assert().success();
+    let rows = json(&out.get_output().stdout);
+    let completes: u64 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["interviews"].as_u64().unwrap())
+        .sum();
+    assert_eq!(completes, 3, "{rows}");
+    let out = report(&["aapor"]).assert().success();
+    let rows = json(&out.get_output().stdout);
+    assert!(rows.as_array().unwrap().iter().any(|r| r["measure"] == "RR1"), "{rows}");
+    report(&["quotas"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("nothing to report"));
+    paceline(&test, dir.path())
+        .args(["report", "drop-off"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "the drop-off report is about one survey campaign",
+        ));
 }

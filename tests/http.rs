@@ -1,7 +1,7 @@
 //! The web application over real HTTP, as a browser or a program uses it: `paceline serve`
 //! on a store (SQLite, or PostgreSQL with PACELINE_TEST_DATABASE_URL), sign-in through the
-//! form and the API, CSRF protection, sign-in limits, the password change, and every role
-//! refused what it may not do.
+//! form and the API, CSRF protection, sign-in limits, the password change, every role
+//! refused what it may not do, and the analysts' reports and survey exports.
 
 mod common;
 
@@ -912,4 +912,296 @@ async fn an_agent_in_preview_mode_dials_or_skips_the_record_shown() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert_eq!(dialed, 1);
+}
+
+#[tokio::test]
+async fn an_analyst_reads_reports_and_exports_survey_data() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo(&test, dir.path());
+    let url = &server.url;
+    common::seed_interviews(&test.db).await;
+    // A campaign of no team's, without a questionnaire, beside the demo's.
+    std::fs::write(
+        dir.path().join("other.toml"),
+        "kind = \"survey\"\ncaller_id = \"+12125550100\"\ndefault_country = \"US\"\n",
+    )
+    .unwrap();
+    let status = paceline(&test, dir.path())
+        .args(["campaign", "create", "other", "--config", "other.toml"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let analyst = browser();
+    api_login(&analyst, url, "analyst", "demo-analyst-pw").await;
+    let get = |client: &reqwest::Client, path: &str| client.get(format!("{url}{path}")).send();
+
+    let reports: Value = get_json(&analyst, format!("{url}/api/reports")).await;
+    let names: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 9, "{reports}");
+    assert!(names.contains(&"dialer") && names.contains(&"drop-off"), "{names:?}");
+    let dialer_info = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "dialer")
+        .unwrap();
+    assert!(dialer_info["options"].as_array().unwrap().contains(&json!("interval")));
+    assert_eq!(dialer_info["chart"], "line");
+
+    // The demo dials in real time: the dialer report has rows within seconds.
+    let mut table = Value::Null;
+    for _ in 0..120 {
+        let response = get(&analyst, "/api/reports/dialer?campaign=demo-survey&interval=15m")
+            .await
+            .unwrap();
+        let status = response.status();
+        table = response.json().await.unwrap();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert_eq!(
+            table["field"],
+            Value::Null,
+            "only an empty result may be refused: {table}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(table["report"], "dialer", "{table}");
+    assert_eq!(table["chart"], true);
+    let columns: Vec<&str> = table["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let dials = columns.iter().position(|c| *c == "dials").expect("a dials column");
+    let rows = table["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "{table}");
+    assert!(rows[0][dials].as_u64().unwrap() > 0, "dials are numbers: {table}");
+    assert_eq!(
+        rows[0][columns.iter().position(|c| *c == "campaign").unwrap()],
+        "demo-survey"
+    );
+
+    // The same report as files.
+    let csv = get(&analyst, "/api/reports/dialer?campaign=demo-survey&format=csv")
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    let disposition = csv.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"dialer-demo-survey-") && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
+    let csv = csv.text().await.unwrap();
+    assert!(csv.lines().next().unwrap().contains("dials"), "{csv}");
+    assert!(csv.lines().count() >= 2, "{csv}");
+    for (format, magic) in [("xlsx", &b"PK"[..]), ("parquet", &b"PAR1"[..])] {
+        let file = get(&analyst, &format!("/api/reports/dialer?format={format}"))
+            .await
+            .unwrap();
+        assert_eq!(file.status(), StatusCode::OK, "{format}");
+        assert!(
+            file.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .ends_with(&format!(".{format}\"")),
+            "{format}"
+        );
+        let bytes = file.bytes().await.unwrap();
+        assert!(bytes.starts_with(magic), "{format}: {:?}", &bytes[..8.min(bytes.len())]);
+    }
+
+    // Its chart, as SVG and PNG.
+    let svg = get(&analyst, "/api/reports/dialer/chart?campaign=demo-survey")
+        .await
+        .unwrap();
+    assert_eq!(svg.status(), StatusCode::OK);
+    assert_eq!(svg.headers()["content-type"], "image/svg+xml");
+    let svg = svg.text().await.unwrap();
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"), "{svg}");
+    assert!(svg.contains("Dials, person answers and abandons"), "{svg}");
+    assert_eq!(svg.matches("<text").count(), svg.matches("</text>").count());
+    let png = get(
+        &analyst,
+        "/api/reports/dialer/chart?campaign=demo-survey&image=png&width=480&height=300",
+    )
+    .await
+    .unwrap();
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    let productivity = get(&analyst, "/api/reports/agent-productivity/chart?campaign=demo-survey")
+        .await
+        .unwrap();
+    assert_eq!(productivity.status(), StatusCode::OK);
+    assert!(productivity.text().await.unwrap().contains("by state"));
+    // AAPOR rates are a table without a chart.
+    let aapor = get(&analyst, "/api/reports/aapor/chart?campaign=demo-survey")
+        .await
+        .unwrap();
+    assert_eq!(aapor.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(aapor.json::<Value>().await.unwrap()["field"], "report");
+    let too_big = get(&analyst, "/api/reports/dialer/chart?width=100000").await.unwrap();
+    assert_eq!(too_big.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(too_big.json::<Value>().await.unwrap()["field"], "width");
+
+    // Survey data: the answers, one row per interview, in every format; the codebook.
+    let answers = get(&analyst, "/api/campaigns/demo-survey/answers?format=csv")
+        .await
+        .unwrap();
+    assert_eq!(answers.status(), StatusCode::OK);
+    assert!(
+        answers.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"demo-survey-answers-")
+    );
+    let answers = answers.text().await.unwrap();
+    let header = answers.lines().next().unwrap();
+    assert!(header.split(',').any(|c| c == "age"), "{header}");
+    assert!(
+        answers.lines().count() >= 5,
+        "four seeded interviews at least: {answers}"
+    );
+    let complete = get(
+        &analyst,
+        "/api/campaigns/demo-survey/answers?interviews=complete&labels=true",
+    )
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(complete.lines().count() >= 3, "{complete}");
+    for (format, magic) in [
+        ("sav", &b"$FL2"[..]),
+        ("xlsx", &b"PK"[..]),
+        ("parquet", &b"PAR1"[..]),
+        ("json", &b"["[..]),
+    ] {
+        let file = get(&analyst, &format!("/api/campaigns/demo-survey/answers?format={format}"))
+            .await
+            .unwrap();
+        assert_eq!(file.status(), StatusCode::OK, "{format}");
+        let bytes = file.bytes().await.unwrap();
+        assert!(bytes.starts_with(magic), "{format}: {:?}", &bytes[..8.min(bytes.len())]);
+    }
+    let codebook = get(&analyst, "/api/campaigns/demo-survey/codebook").await.unwrap();
+    assert_eq!(codebook.headers()["content-type"], "text/html; charset=utf-8");
+    let codebook = codebook.text().await.unwrap();
+    assert!(codebook.contains("<code>age</code>"), "{codebook}");
+    let markdown = get(&analyst, "/api/campaigns/demo-survey/codebook?format=md")
+        .await
+        .unwrap();
+    assert!(
+        markdown.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(".md\"")
+    );
+    assert!(markdown.text().await.unwrap().contains("age"));
+
+    // Bad input is a 422 naming the field; an empty result names none.
+    for (path, field) in [
+        ("/api/reports/weather", "report"),
+        ("/api/reports/dialer?from=yesterday", "from"),
+        ("/api/reports/dialer?to=2026-13-01", "to"),
+        ("/api/reports/dialer?from=2026-11-30&to=2026-11-01", "to"),
+        ("/api/reports/dialer?interval=minute", "interval"),
+        ("/api/reports/dialer?format=pdf", "format"),
+        ("/api/reports/quotas", "campaign"),
+        ("/api/reports/dialer?campaign=nowhere", "campaign"),
+        ("/api/reports/dialer/chart?image=gif", "image"),
+        ("/api/campaigns/demo-survey/answers?format=sss", "format"),
+        ("/api/campaigns/demo-survey/answers?interviews=some", "interviews"),
+        ("/api/campaigns/demo-survey/answers?labels=maybe", "labels"),
+        ("/api/campaigns/other/answers", "campaign"),
+        ("/api/campaigns/demo-survey/codebook?format=pdf", "format"),
+    ] {
+        let refused = get(&analyst, path).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["field"], field, "{path}: {body}");
+        assert!(!body["error"].as_str().unwrap().is_empty());
+    }
+    let unknown: Value = get_json(&analyst, format!("{url}/api/reports/weather")).await;
+    assert!(
+        unknown["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("there is no report 'weather'"),
+        "{unknown}"
+    );
+    let empty = get(&analyst, "/api/reports/dialer?campaign=other").await.unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = empty.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().starts_with("nothing to report"),
+        "{body}"
+    );
+    assert_eq!(body.get("field"), None);
+
+    // A supervisor reads the reports of their teams' campaigns, and only those.
+    let supervisor = browser();
+    api_login(&supervisor, url, "supervisor", "demo-supervisor-pw").await;
+    let all = get(&supervisor, "/api/reports/dialer").await.unwrap();
+    assert_eq!(all.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(all.json::<Value>().await.unwrap()["field"], "campaign");
+    let theirs = get(&supervisor, "/api/reports/dialer?campaign=demo-survey")
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::OK);
+    for path in [
+        "/api/reports/dialer?campaign=other",
+        "/api/reports/dialer/chart?campaign=other",
+        "/api/campaigns/other/answers",
+        "/api/campaigns/other/codebook",
+    ] {
+        let refused = get(&supervisor, path).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            refused.json::<Value>().await.unwrap()["error"],
+            "'supervisor' may not see campaign 'other'"
+        );
+    }
+    let answers = get(&supervisor, "/api/campaigns/demo-survey/answers").await.unwrap();
+    assert_eq!(answers.status(), StatusCode::OK);
+
+    // An agent reads none of it, page or API.
+    let agent = browser();
+    api_login(&agent, url, "agent", "demo-agent-pw").await;
+    for path in [
+        "/reports",
+        "/api/reports",
+        "/api/reports/dialer?campaign=demo-survey",
+        "/api/reports/dialer/chart?campaign=demo-survey",
+        "/api/campaigns/demo-survey/answers",
+        "/api/campaigns/demo-survey/codebook",
+    ] {
+        let refused = get(&agent, path).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // Nor does anyone signed out.
+    let anonymous = reqwest::Client::new()
+        .get(format!("{url}/api/reports/dialer"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // The page, for the analyst, with its script.
+    let page = get(&analyst, "/reports").await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains("id=\"report-form\"") && page.contains("/static/reports.js"),
+        "{page}"
+    );
+    let script = get(&analyst, "/static/reports.js").await.unwrap();
+    assert_eq!(script.status(), StatusCode::OK);
 }

@@ -5,75 +5,51 @@
 use polars::prelude::*;
 
 use crate::ReportError;
-use crate::facts::Attempt;
-use crate::period::{Bucket, Interval};
-use crate::productivity::time_column;
+use crate::facts::time_dtype;
+use crate::period::Interval;
+
+/// The interval as Polars names it for `dt().truncate`.
+fn every(interval: Interval) -> &'static str {
+    match interval {
+        Interval::QuarterHour => "15m",
+        Interval::Hour => "1h",
+        Interval::Day => "1d",
+    }
+}
+
+/// Seconds from one time column to another, when both are known and in order.
+fn seconds(from: &str, to: &str) -> Expr {
+    let (from, to) = (col(from).cast(DataType::Int64), col(to).cast(DataType::Int64));
+    when(to.clone().gt_eq(from.clone()))
+        .then((to - from).cast(DataType::Float64) / lit(1000.0))
+        .otherwise(lit(NULL).cast(DataType::Float64))
+}
 
 /// The dialer report: one row per campaign and interval that had a dial, in that order. An
-/// attempt counts in the interval it was dialed in.
-pub fn report(attempts: &[Attempt], interval: Interval) -> Result<DataFrame, ReportError> {
-    let bucket = Bucket::Interval(interval);
-    let dialed: Vec<&Attempt> = attempts.iter().filter(|a| a.dialed_at.is_some()).collect();
-    let seconds =
-        |from: Option<chrono::DateTime<chrono::Utc>>, to: Option<chrono::DateTime<chrono::Utc>>| match (from, to) {
-            (Some(from), Some(to)) if to >= from => Some((to - from).num_milliseconds() as f64 / 1000.0),
-            _ => None,
-        };
-    let machine = |a: &Attempt| a.amd_verdict.as_deref() == Some("machine") || a.outcome.as_deref() == Some("machine");
-    let frame = DataFrame::new(
-        dialed.len(),
-        vec![
-            Column::new(
-                "campaign".into(),
-                dialed.iter().map(|a| a.campaign.as_str()).collect::<Vec<_>>(),
-            ),
-            time_column(
-                "interval",
-                dialed
-                    .iter()
-                    .map(|a| bucket.start(a.dialed_at.expect("dialed")).timestamp_millis())
-                    .collect(),
-            )?,
-            Column::new(
-                "person_answer".into(),
-                dialed
-                    .iter()
-                    .map(|a| u32::from(a.answered_at.is_some() && !machine(a)))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "machine".into(),
-                dialed.iter().map(|a| u32::from(machine(a))).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "abandoned".into(),
-                dialed.iter().map(|a| u32::from(a.abandoned)).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "bridged".into(),
-                dialed
-                    .iter()
-                    .map(|a| u32::from(a.bridged_at.is_some()))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "talk".into(),
-                dialed
-                    .iter()
-                    .map(|a| seconds(a.bridged_at, a.ended_at))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "ring".into(),
-                dialed
-                    .iter()
-                    .map(|a| seconds(a.dialed_at, a.answered_at))
-                    .collect::<Vec<_>>(),
-            ),
-        ],
-    )?;
-    let out = frame
-        .lazy()
+/// attempt counts in the interval it was dialed in. `attempts` has the columns of
+/// [`crate::facts::attempts_frame`], in any order of rows.
+pub fn report(attempts: LazyFrame, interval: Interval) -> Result<DataFrame, ReportError> {
+    let is = |column: &str, value: &str| col(column).eq(lit(value.to_string())).fill_null(lit(false));
+    let machine = is("amd_verdict", "machine").or(is("outcome", "machine"));
+    let out = attempts
+        .filter(col("dialed_at").is_not_null())
+        .select([
+            col("campaign"),
+            col("dialed_at")
+                .cast(time_dtype())
+                .dt()
+                .truncate(lit(every(interval)))
+                .alias("interval"),
+            col("answered_at")
+                .is_not_null()
+                .and(machine.clone().not())
+                .alias("person_answer"),
+            machine.alias("machine"),
+            col("abandoned"),
+            col("bridged_at").is_not_null().alias("bridged"),
+            seconds("bridged_at", "ended_at").alias("talk"),
+            seconds("dialed_at", "answered_at").alias("ring"),
+        ])
         .group_by([col("campaign"), col("interval")])
         .agg([
             len().cast(DataType::UInt32).alias("dials"),
@@ -87,16 +63,20 @@ pub fn report(attempts: &[Attempt], interval: Interval) -> Result<DataFrame, Rep
             col("talk").mean().alias("mean_talk_seconds"),
             col("ring").mean().alias("mean_ring_seconds"),
         ])
-        .with_column(
+        .with_columns([
+            // After grouping: a Categorical campaign column becomes text once per row.
+            col("campaign").cast(DataType::String),
             // No person answered: no rate (rather than 0, which would read as compliant).
             when(col("person_answers").gt(lit(0u32)))
                 .then(col("abandons").cast(DataType::Float64) / col("person_answers").cast(DataType::Float64))
                 .otherwise(lit(NULL).cast(DataType::Float64))
                 .alias("abandon_rate"),
-        )
-        .sort(["campaign", "interval"], SortMultipleOptions::default())
-        .collect()?;
-    Ok(out)
+        ])
+        .sort(["campaign", "interval"], SortMultipleOptions::default());
+    // Streamed: Polars aggregates the rows as it reads them (see `productivity`).
+    let optimizations = out.get_current_optimizations();
+    let mut out = LazyFrame::collect_all_with_engine(vec![out.logical_plan], Engine::Streaming, optimizations)?;
+    Ok(out.pop().expect("one result"))
 }
 
 #[cfg(test)]
@@ -104,6 +84,7 @@ mod tests {
     use chrono::{DateTime, Utc};
 
     use super::*;
+    use crate::facts::{Attempt, attempts_frame};
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -136,7 +117,7 @@ mod tests {
             dial("2026-11-25T09:14:59Z", false, None, false, false),
             dial("2026-11-25T09:15:00Z", false, None, false, false),
         ];
-        let df = report(&attempts, Interval::QuarterHour).unwrap();
+        let df = report(attempts_frame(&attempts).lazy(), Interval::QuarterHour).unwrap();
         assert_eq!(df.height(), 2, "{df}");
         let u = |name: &str, row: usize| df.column(name).unwrap().u32().unwrap().get(row).unwrap();
         assert_eq!(

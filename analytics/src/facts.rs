@@ -1,10 +1,13 @@
 //! The stored facts reports are made of, read from the store (SQLite or PostgreSQL) as plain
 //! rows: call attempts, and agents' state changes with the state each agent was in when the
-//! range began. Reads only.
+//! range began. Reads only. The reports take them as Polars frames ([`attempts_frame`],
+//! [`state_changes_frame`]), so the same report runs over rows read from the store or over
+//! Parquet files scanned lazily.
 
 use chrono::{DateTime, Utc};
 use paceline_dialer::Db;
 use paceline_dialer::with_db;
+use polars::prelude::*;
 
 use crate::ReportError;
 
@@ -133,4 +136,98 @@ pub async fn state_changes(db: &Db, filter: &Filter) -> Result<Vec<StateChange>,
         row.at = row.at.max(filter.from);
     }
     Ok(rows)
+}
+
+/// The time unit of every time column of the frames: milliseconds, UTC (no zone attached).
+pub const TIME_UNIT: TimeUnit = TimeUnit::Milliseconds;
+
+/// The dtype of the frames' time columns.
+pub fn time_dtype() -> DataType {
+    DataType::Datetime(TIME_UNIT, None)
+}
+
+fn times(name: &str, values: impl Iterator<Item = Option<DateTime<Utc>>>) -> Column {
+    Int64Chunked::from_iter_options(name.into(), values.map(|t| t.map(|t| t.timestamp_millis())))
+        .into_datetime(TIME_UNIT, None)
+        .into_column()
+}
+
+/// Attempts as a frame, one row per attempt, with these columns (times in UTC, to the
+/// millisecond; nullable where the field is an `Option`):
+///
+/// | column | dtype |
+/// |---|---|
+/// | `campaign`, `dial_mode` | String |
+/// | `agent`, `outcome`, `amd_verdict`, `disposition` | String, nullable |
+/// | `queued_at` | Datetime(ms) |
+/// | `dialed_at`, `answered_at`, `bridged_at`, `ended_at` | Datetime(ms), nullable |
+/// | `abandoned` | Boolean |
+///
+/// The reports also take frames with these columns from elsewhere (Parquet files); string
+/// columns may then be Categorical.
+pub fn attempts_frame(attempts: &[Attempt]) -> DataFrame {
+    let text = |name: &str, f: &dyn Fn(&Attempt) -> Option<&str>| {
+        Column::new(name.into(), attempts.iter().map(f).collect::<Vec<_>>())
+    };
+    DataFrame::new(
+        attempts.len(),
+        vec![
+            Column::new(
+                "campaign".into(),
+                attempts.iter().map(|a| a.campaign.as_str()).collect::<Vec<_>>(),
+            ),
+            text("agent", &|a| a.agent.as_deref()),
+            Column::new(
+                "dial_mode".into(),
+                attempts.iter().map(|a| a.dial_mode.as_str()).collect::<Vec<_>>(),
+            ),
+            times("queued_at", attempts.iter().map(|a| Some(a.queued_at))),
+            times("dialed_at", attempts.iter().map(|a| a.dialed_at)),
+            times("answered_at", attempts.iter().map(|a| a.answered_at)),
+            times("bridged_at", attempts.iter().map(|a| a.bridged_at)),
+            times("ended_at", attempts.iter().map(|a| a.ended_at)),
+            text("outcome", &|a| a.outcome.as_deref()),
+            text("amd_verdict", &|a| a.amd_verdict.as_deref()),
+            Column::new(
+                "abandoned".into(),
+                attempts.iter().map(|a| a.abandoned).collect::<Vec<_>>(),
+            ),
+            text("disposition", &|a| a.disposition.as_deref()),
+        ],
+    )
+    .expect("columns of one length with distinct names")
+}
+
+/// State changes as a frame, one row per change, in the order given (the reports want them
+/// by agent, then `seq`, as [`state_changes`] returns them), with these columns:
+///
+/// | column | dtype |
+/// |---|---|
+/// | `agent`, `to_state` | String |
+/// | `at` | Datetime(ms), UTC |
+/// | `seq` | Int64 |
+/// | `reason` | String, nullable |
+///
+/// As for attempts, string columns of frames from elsewhere may be Categorical.
+pub fn state_changes_frame(changes: &[StateChange]) -> DataFrame {
+    DataFrame::new(
+        changes.len(),
+        vec![
+            Column::new(
+                "agent".into(),
+                changes.iter().map(|c| c.agent.as_str()).collect::<Vec<_>>(),
+            ),
+            times("at", changes.iter().map(|c| Some(c.at))),
+            Column::new("seq".into(), changes.iter().map(|c| c.seq).collect::<Vec<_>>()),
+            Column::new(
+                "to_state".into(),
+                changes.iter().map(|c| c.to_state.as_str()).collect::<Vec<_>>(),
+            ),
+            Column::new(
+                "reason".into(),
+                changes.iter().map(|c| c.reason.as_deref()).collect::<Vec<_>>(),
+            ),
+        ],
+    )
+    .expect("columns of one length with distinct names")
 }

@@ -2,179 +2,311 @@
 //! ready (in all and by reason), reserved, talk and wrap-up, occupancy, dials, person
 //! contacts, completes and completes per hour. Time in each state comes from the agents'
 //! state changes, cut at the period boundaries; counts from the attempts dialed for or
-//! bridged to them.
+//! bridged to them. Both come in as lazy frames (see [`crate::facts`] for their columns), so
+//! the report runs the same over rows read from the store and over Parquet files.
 
 use chrono::{DateTime, Utc};
 use polars::prelude::*;
 
 use crate::ReportError;
-use crate::facts::{Attempt, StateChange};
-use crate::period::{Bucket, Period};
+use crate::facts::time_dtype;
+use crate::period::Period;
 
-/// Time an agent spent in one state within one period.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StateTime {
-    /// The agent (login).
-    pub agent: String,
-    /// The period's start.
-    pub period: DateTime<Utc>,
-    /// The state.
-    pub state: String,
-    /// The not-ready reason.
-    pub reason: Option<String>,
-    /// Seconds in it.
-    pub seconds: f64,
+/// The states whose time the report shows, with the column each goes to.
+const STATE_COLUMNS: [(&str, &str); 5] = [
+    ("ready", "ready"),
+    ("not_ready", "not_ready"),
+    ("reserved", "reserved"),
+    ("on_call", "talk"),
+    ("wrap_up", "wrap_up"),
+];
+
+const DAY_MS: i64 = 86_400_000;
+/// 1970-01-05, the first Monday after the epoch: weeks start a multiple of seven days from it.
+const MONDAY_MS: i64 = 4 * DAY_MS;
+
+fn earlier(a: Expr, b: Expr) -> Expr {
+    when(a.clone().lt(b.clone())).then(a).otherwise(b)
+}
+
+fn as_time(ms: Expr) -> Expr {
+    ms.cast(time_dtype())
+}
+
+/// The start of the period an instant falls in, both in milliseconds since the epoch.
+fn period_start(at: Expr, period: Period) -> Expr {
+    let truncated = |every: &str| as_time(at.clone()).dt().truncate(lit(every)).cast(DataType::Int64);
+    match period {
+        // Days and weeks have one length: arithmetic is enough, and cheaper over fifty
+        // million rows than the calendar.
+        Period::Day => at.clone().floor_div(lit(DAY_MS)) * lit(DAY_MS),
+        Period::Week => (at.clone() - lit(MONDAY_MS)).floor_div(lit(7 * DAY_MS)) * lit(7 * DAY_MS) + lit(MONDAY_MS),
+        Period::Month => truncated("1mo"),
+        Period::Year => truncated("1y"),
+    }
+}
+
+/// The start of the period after the one starting at `start`, both in milliseconds.
+fn next_start(start: Expr, period: Period) -> Expr {
+    let truncated = |ms: i64, every: &str| {
+        as_time(start.clone() + lit(ms))
+            .dt()
+            .truncate(lit(every))
+            .cast(DataType::Int64)
+    };
+    match period {
+        Period::Day => start + lit(DAY_MS),
+        Period::Week => start + lit(7 * DAY_MS),
+        // Months and years differ in length: 32 days after the first of a month is always in
+        // the next month, 366 days after 1 January always in the next year.
+        Period::Month => truncated(32 * DAY_MS, "1mo"),
+        Period::Year => truncated(366 * DAY_MS, "1y"),
+    }
+}
+
+/// The states other than not ready by a small number, for grouping on one integer.
+fn state_code() -> Expr {
+    let mut code = lit(0u8); // a state the report has no column for
+    for (i, (state, _)) in STATE_COLUMNS.iter().enumerate().rev() {
+        code = when(col("state").eq(lit(*state)))
+            .then(lit(i as u8 + 1))
+            .otherwise(code);
+    }
+    code
+}
+
+/// The heavy pass is streamed: Polars reads the Parquet row groups and aggregates them as
+/// they come, in a fraction of the memory and about half the time of its in-memory engine.
+fn collect_streaming(plans: Vec<LazyFrame>) -> Result<Vec<DataFrame>, ReportError> {
+    let optimizations = plans.first().map(|p| p.get_current_optimizations()).unwrap_or_default();
+    Ok(LazyFrame::collect_all_with_engine(
+        plans.into_iter().map(|p| p.logical_plan).collect(),
+        Engine::Streaming,
+        optimizations,
+    )?)
+}
+
+/// Each agent's milliseconds in each state (and, when not ready, reason), per period: the
+/// columns `agent`, `period`, `state`, `reason` (strings; `reason` only for not ready) and
+/// `ms` (Int64). See [`state_times`].
+fn state_millis(changes: LazyFrame, to: DateTime<Utc>, period: Period) -> Result<DataFrame, ReportError> {
+    let to = lit(to.timestamp_millis());
+    let spans = changes
+        .select([
+            col("agent"),
+            // The rows come by agent: a run of one agent's rows is one agent, numbered.
+            col("agent").rle_id().alias("agent_index"),
+            col("at").cast(time_dtype()).cast(DataType::Int64).alias("at"),
+            col("to_state").alias("state"),
+            col("reason"),
+        ])
+        .with_row_index("row", None)
+        // A state runs until the agent's next change, or until the end of the range: one
+        // comparison of neighbours, not a window over each agent.
+        .with_column(
+            when(col("agent_index").shift(lit(-1)).eq(col("agent_index")))
+                .then(col("at").shift(lit(-1)))
+                .otherwise(to.clone())
+                .alias("end"),
+        )
+        .filter(col("state").neq(lit("logged_out")))
+        .with_column(earlier(col("end"), to).alias("end"))
+        .filter(col("at").lt(col("end")))
+        .with_column(period_start(col("at"), period).alias("period"))
+        .with_column(next_start(col("period"), period).alias("next"));
+    // Every span's piece in the period it starts in, and where the few that run on past its
+    // end (a night shift's state at midnight, an agent who never logged out over a weekend)
+    // end: an agent is in one state at a time, so at most one of their spans crosses a
+    // period's end, and the largest `rest_end` of a group is it. Grouped on one integer, much
+    // cheaper than on the strings: the agent's number, the period's day number and the
+    // state's. Not ready is kept a row a span here (its reasons are free text; a few percent
+    // of the rows) and summed by reason below.
+    let key = when(col("state").eq(lit("not_ready")))
+        .then(-col("row").cast(DataType::Int64) - lit(1i64))
+        .otherwise(
+            (col("agent_index").cast(DataType::Int64) * lit(1i64 << 20) + col("period").floor_div(lit(DAY_MS)))
+                * lit(8i64)
+                + state_code().cast(DataType::Int64),
+        );
+    let first = spans
+        .with_columns([
+            (earlier(col("end"), col("next")) - col("at")).alias("ms"),
+            when(col("end").gt(col("next")))
+                .then(col("end"))
+                .otherwise(lit(NULL).cast(DataType::Int64))
+                .alias("rest_end"),
+            key.alias("key"),
+        ])
+        .group_by([col("key")])
+        .agg([
+            col("agent").first(),
+            col("period").first(),
+            col("state").first(),
+            col("reason").first(),
+            col("ms").sum(),
+            col("rest_end").max(),
+        ])
+        .select([
+            col("agent").cast(DataType::String),
+            as_time(col("period")).alias("period"),
+            col("state").cast(DataType::String),
+            // The frames keep the reason of not ready only.
+            when(col("state").eq(lit("not_ready")))
+                .then(col("reason").cast(DataType::String))
+                .otherwise(lit(NULL).cast(DataType::String))
+                .alias("reason"),
+            col("ms"),
+            col("rest_end"),
+        ]);
+    let t0 = std::time::Instant::now();
+    let first = collect_streaming(vec![first])?.pop().expect("one result");
+    eprintln!("TMP first pass {:?} rows {}", t0.elapsed(), first.height());
+    let keys = || [col("agent"), col("period"), col("state"), col("reason")];
+    let piece = |from: Expr, end: Expr, next: Expr| (earlier(end, next) - from).alias("ms");
+    let mut rest = first
+        .clone()
+        .lazy()
+        .filter(col("rest_end").is_not_null())
+        .select([
+            col("agent"),
+            col("state"),
+            col("reason"),
+            next_start(col("period").cast(DataType::Int64), period).alias("from"),
+            col("rest_end").alias("end"),
+        ])
+        .collect()?;
+    let mut pieces = vec![first.lazy().drop(by_name(["rest_end"], true, false))];
+    // Each round takes every remaining span's next period; as many rounds as the longest span
+    // has periods, over the few spans that have more than one.
+    while rest.height() > 0 {
+        let step = rest.lazy().with_column(next_start(col("from"), period).alias("next"));
+        pieces.push(
+            step.clone()
+                .select([
+                    col("agent"),
+                    as_time(col("from")).alias("period"),
+                    col("state"),
+                    col("reason"),
+                    piece(col("from"), col("end"), col("next")),
+                ])
+                .collect()?
+                .lazy(),
+        );
+        rest = step
+            .filter(col("end").gt(col("next")))
+            .select([
+                col("agent"),
+                col("state"),
+                col("reason"),
+                col("next").alias("from"),
+                col("end"),
+            ])
+            .collect()?;
+    }
+    eprintln!("TMP rounds {:?}", t0.elapsed());
+    let out = concat(pieces, UnionArgs::default())?
+        .group_by(keys())
+        .agg([col("ms").sum()])
+        .collect()?;
+    eprintln!("TMP second {:?}", t0.elapsed());
+    Ok(out)
 }
 
 /// Each agent's time in each state, per period, from their changes (ordered by agent, then
 /// in the order they happened, each agent's first being their state at the range's start)
-/// up to `to`. A state runs until the agent's next change, or until `to`.
-pub fn state_times(changes: &[StateChange], to: DateTime<Utc>, period: Period) -> Vec<StateTime> {
-    let bucket = Bucket::Period(period);
-    let mut out = Vec::new();
-    for (i, change) in changes.iter().enumerate() {
-        if change.to_state == "logged_out" {
-            continue;
-        }
-        let end = match changes.get(i + 1) {
-            Some(next) if next.agent == change.agent => next.at,
-            _ => to,
-        };
-        for (start, from, until) in bucket.split(change.at, end.min(to)) {
-            out.push(StateTime {
-                agent: change.agent.clone(),
-                period: start,
-                state: change.to_state.clone(),
-                reason: change.reason.clone(),
-                seconds: (until - from).num_milliseconds() as f64 / 1000.0,
-            });
-        }
-    }
-    out
-}
-
-fn millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-/// A column of times (UTC, to the millisecond).
-pub(crate) fn time_column(name: &str, values: Vec<i64>) -> Result<Column, ReportError> {
-    Ok(Column::new(name.into(), values).cast(&DataType::Datetime(TimeUnit::Milliseconds, None))?)
+/// up to `to`. A state runs until the agent's next change, or until `to`; logged out is no
+/// time. One row per agent, period, state and reason, with `seconds` (Float64).
+pub fn state_times(changes: LazyFrame, to: DateTime<Utc>, period: Period) -> Result<DataFrame, ReportError> {
+    Ok(state_millis(changes, to, period)?
+        .lazy()
+        .select([
+            col("agent"),
+            col("period"),
+            col("state"),
+            col("reason"),
+            (col("ms").cast(DataType::Float64) / lit(1000.0)).alias("seconds"),
+        ])
+        .collect()?)
 }
 
 /// The agent productivity report: one row per agent and period, in agent then period order.
+/// `changes` must come by agent, then in the order they happened (`seq`), as
+/// [`crate::facts::state_changes`] returns them and the Parquet files of
+/// [`crate::synthetic`] hold them.
 pub fn report(
-    changes: &[StateChange],
-    attempts: &[Attempt],
+    changes: LazyFrame,
+    attempts: LazyFrame,
     to: DateTime<Utc>,
     period: Period,
 ) -> Result<DataFrame, ReportError> {
-    let times = state_times(changes, to, period);
-    let reasons: std::collections::BTreeSet<String> = times
+    let times = state_millis(changes, to, period)?;
+    let reasons: Vec<String> = times
+        .clone()
+        .lazy()
+        .filter(col("state").eq(lit("not_ready")).and(col("reason").is_not_null()))
+        .select([col("reason").unique().sort(SortOptions::default())])
+        .collect()?
+        .column("reason")?
+        .str()?
         .iter()
-        .filter(|t| t.state == "not_ready")
-        .filter_map(|t| t.reason.clone())
+        .flatten()
+        .map(String::from)
         .collect();
-    let states = DataFrame::new(
-        times.len(),
-        vec![
-            Column::new(
-                "agent".into(),
-                times.iter().map(|t| t.agent.as_str()).collect::<Vec<_>>(),
-            ),
-            time_column("period", times.iter().map(|t| millis(t.period)).collect())?,
-            Column::new(
-                "state".into(),
-                times.iter().map(|t| t.state.as_str()).collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "reason".into(),
-                times.iter().map(|t| t.reason.as_deref()).collect::<Vec<_>>(),
-            ),
-            Column::new("seconds".into(), times.iter().map(|t| t.seconds).collect::<Vec<_>>()),
-        ],
-    )?;
-    let bucket = Bucket::Period(period);
-    let worked: Vec<&Attempt> = attempts.iter().filter(|a| a.agent.is_some()).collect();
-    let calls = DataFrame::new(
-        worked.len(),
-        vec![
-            Column::new(
-                "agent".into(),
-                worked
-                    .iter()
-                    .map(|a| a.agent.as_deref().unwrap_or_default())
-                    .collect::<Vec<_>>(),
-            ),
-            time_column(
-                "period",
-                worked
-                    .iter()
-                    .map(|a| millis(bucket.start(a.dialed_at.unwrap_or(a.queued_at))))
-                    .collect(),
-            )?,
-            Column::new(
-                "dialed".into(),
-                worked
-                    .iter()
-                    .map(|a| u32::from(a.dialed_at.is_some()))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "contact".into(),
-                worked
-                    .iter()
-                    .map(|a| u32::from(a.bridged_at.is_some()))
-                    .collect::<Vec<_>>(),
-            ),
-            Column::new(
-                "complete".into(),
-                worked
-                    .iter()
-                    .map(|a| u32::from(a.disposition.as_deref() == Some("complete")))
-                    .collect::<Vec<_>>(),
-            ),
-        ],
-    )?;
-
-    let in_state = |state: &str| {
-        col("seconds")
-            .filter(col("state").eq(lit(state.to_string())))
-            .sum()
-            .alias(state)
-    };
-    let mut time_aggs = vec![
-        col("seconds").sum().alias("logged_in"),
-        in_state("ready"),
-        in_state("not_ready"),
-        in_state("reserved"),
-        in_state("on_call").alias("talk"),
-        in_state("wrap_up"),
-    ];
+    let seconds = |ms: Expr| ms.cast(DataType::Float64) / lit(1000.0);
+    let mut time_aggs = vec![seconds(col("ms").sum()).alias("logged_in")];
+    for (state, column) in STATE_COLUMNS {
+        time_aggs.push(seconds(col("ms").filter(col("state").eq(lit(state))).sum()).alias(column));
+    }
     for reason in &reasons {
         time_aggs.push(
-            col("seconds")
-                .filter(
-                    col("state")
-                        .eq(lit("not_ready"))
-                        .and(col("reason").eq(lit(reason.clone()))),
-                )
-                .sum()
-                .alias(format!("not_ready:{reason}")),
+            seconds(
+                col("ms")
+                    .filter(
+                        col("state")
+                            .eq(lit("not_ready"))
+                            .and(col("reason").eq(lit(reason.clone()))),
+                    )
+                    .sum(),
+            )
+            .alias(format!("not_ready:{reason}")),
         );
     }
-    let time_columns: Vec<String> = ["logged_in", "ready", "not_ready", "reserved", "talk", "wrap_up"]
-        .into_iter()
+    let time_columns: Vec<String> = std::iter::once("logged_in")
+        .chain(STATE_COLUMNS.iter().map(|(_, column)| *column))
         .map(String::from)
         .chain(reasons.iter().map(|r| format!("not_ready:{r}")))
         .collect();
     let keys = [col("agent"), col("period")];
-    let time = states.lazy().group_by(keys.clone()).agg(time_aggs);
-    let counts = calls.lazy().group_by(keys.clone()).agg([
-        col("dialed").sum().cast(DataType::UInt32).alias("dials"),
-        col("contact").sum().cast(DataType::UInt32).alias("contacts"),
-        col("complete").sum().cast(DataType::UInt32).alias("completes"),
-    ]);
+    let time = times.lazy().group_by(keys.clone()).agg(time_aggs);
+    let counts = attempts
+        .filter(col("agent").is_not_null())
+        .select([
+            col("agent"),
+            as_time(period_start(
+                col("dialed_at")
+                    .fill_null(col("queued_at"))
+                    .cast(time_dtype())
+                    .cast(DataType::Int64),
+                period,
+            ))
+            .alias("period"),
+            col("dialed_at").is_not_null().alias("dialed"),
+            col("bridged_at").is_not_null().alias("contact"),
+            col("disposition")
+                .eq(lit("complete"))
+                .fill_null(lit(false))
+                .alias("complete"),
+        ])
+        .group_by(keys.clone())
+        .agg([
+            col("dialed").sum().cast(DataType::UInt32).alias("dials"),
+            col("contact").sum().cast(DataType::UInt32).alias("contacts"),
+            col("complete").sum().cast(DataType::UInt32).alias("completes"),
+        ])
+        // After grouping, so that a Categorical agent column is turned to text once per row
+        // of the report rather than once per attempt.
+        .with_column(col("agent").cast(DataType::String));
+    let counts = collect_streaming(vec![counts])?.pop().expect("one result").lazy();
     let joined = time
         .join(
             counts,
@@ -203,6 +335,8 @@ pub fn report(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::{Attempt, StateChange, attempts_frame, state_changes_frame};
+    use crate::period::Bucket;
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -218,6 +352,66 @@ mod tests {
         }
     }
 
+    /// One piece of a state: agent, bucket start, state, reason, milliseconds.
+    type Piece<T> = (String, T, String, Option<String>, i64);
+
+    /// The cut as it was first written, one row at a time: the reference the frame version
+    /// is checked against.
+    fn state_times_row_by_row(changes: &[StateChange], to: DateTime<Utc>, period: Period) -> Vec<Piece<DateTime<Utc>>> {
+        let bucket = Bucket::Period(period);
+        let mut out = Vec::new();
+        for (i, change) in changes.iter().enumerate() {
+            if change.to_state == "logged_out" {
+                continue;
+            }
+            let end = match changes.get(i + 1) {
+                Some(next) if next.agent == change.agent => next.at,
+                _ => to,
+            };
+            for (start, from, until) in bucket.split(change.at, end.min(to)) {
+                out.push((
+                    change.agent.clone(),
+                    start,
+                    change.to_state.clone(),
+                    // The frames keep the reason of not ready only.
+                    change.reason.clone().filter(|_| change.to_state == "not_ready"),
+                    (until - from).num_milliseconds(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The frame version's rows, and the reference's summed by agent, period, state and
+    /// reason, both sorted.
+    fn both_ways(changes: &[StateChange], to: DateTime<Utc>, period: Period) -> (Vec<Piece<i64>>, Vec<Piece<i64>>) {
+        let df = state_millis(state_changes_frame(changes).lazy(), to, period).unwrap();
+        let mut framed: Vec<_> = (0..df.height())
+            .map(|i| {
+                let text = |name: &str| df.column(name).unwrap().str().unwrap().get(i).map(String::from);
+                (
+                    text("agent").unwrap(),
+                    df.column("period").unwrap().datetime().unwrap().phys.get(i).unwrap(),
+                    text("state").unwrap(),
+                    text("reason"),
+                    df.column("ms").unwrap().i64().unwrap().get(i).unwrap(),
+                )
+            })
+            .collect();
+        framed.sort();
+        let mut summed = std::collections::BTreeMap::new();
+        for (agent, start, state, reason, ms) in state_times_row_by_row(changes, to, period) {
+            *summed
+                .entry((agent, start.timestamp_millis(), state, reason))
+                .or_insert(0) += ms;
+        }
+        let reference = summed
+            .into_iter()
+            .map(|((agent, start, state, reason), ms)| (agent, start, state, reason, ms))
+            .collect();
+        (framed, reference)
+    }
+
     #[test]
     fn a_state_runs_to_the_next_change_and_is_cut_at_midnight() {
         let changes = vec![
@@ -226,13 +420,31 @@ mod tests {
             change("ann", "2026-11-26T00:30:00Z", 3, "logged_out", None),
             change("bo", "2026-11-26T00:00:00Z", 1, "ready", None),
         ];
-        let times = state_times(&changes, t("2026-11-26T01:00:00Z"), Period::Day);
+        let times = state_times(
+            state_changes_frame(&changes).lazy(),
+            t("2026-11-26T01:00:00Z"),
+            Period::Day,
+        )
+        .unwrap();
         let seconds = |agent: &str, day: &str, state: &str| -> f64 {
             times
-                .iter()
-                .filter(|x| x.agent == agent && x.period == t(day) && x.state == state)
-                .map(|x| x.seconds)
-                .sum()
+                .clone()
+                .lazy()
+                .filter(
+                    col("agent")
+                        .eq(lit(agent))
+                        .and(col("period").eq(lit(t(day).timestamp_millis()).cast(time_dtype())))
+                        .and(col("state").eq(lit(state))),
+                )
+                .select([col("seconds").sum()])
+                .collect()
+                .unwrap()
+                .column("seconds")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(0)
+                .unwrap()
         };
         assert_eq!(seconds("ann", "2026-11-25T00:00:00Z", "ready"), 3600.0);
         assert_eq!(seconds("ann", "2026-11-25T00:00:00Z", "not_ready"), 3600.0);
@@ -240,6 +452,36 @@ mod tests {
         // Logged out is no time worked; the last state runs to the end of the range.
         assert_eq!(seconds("ann", "2026-11-26T00:00:00Z", "logged_out"), 0.0);
         assert_eq!(seconds("bo", "2026-11-26T00:00:00Z", "ready"), 3600.0);
+    }
+
+    #[test]
+    fn the_frames_cut_states_as_the_row_by_row_loop_did() {
+        // Spans within a period, over one boundary, over several (a weekend not logged out,
+        // a state left running past the end of the range), one change after the range's end,
+        // and two changes at the same instant.
+        let changes = vec![
+            change("ann", "2026-11-27T16:00:00Z", 1, "ready", None),
+            change("ann", "2026-11-27T17:00:00Z", 2, "not_ready", Some("away")),
+            change("ann", "2026-11-30T08:00:00Z", 3, "logged_out", None),
+            change("ann", "2026-11-30T08:10:00Z", 4, "not_ready", Some("logged_in")),
+            change("ann", "2026-11-30T08:10:00Z", 5, "ready", None),
+            change("ann", "2026-11-30T23:59:59.500Z", 6, "on_call", None),
+            // A pause asked for during the call: recorded on the call, taken after wrap-up.
+            change("ann", "2026-11-30T23:59:59.900Z", 7, "on_call", Some("personal")),
+            change("ann", "2026-12-01T00:00:00.250Z", 8, "wrap_up", None),
+            change("ann", "2026-12-01T00:01:00Z", 9, "not_ready", Some("personal")),
+            change("ann", "2026-12-01T00:03:00Z", 10, "ready", None),
+            change("bo", "2026-10-30T20:00:00Z", 1, "not_ready", Some("lunch")),
+            change("bo", "2026-12-31T23:00:00Z", 2, "ready", None),
+            change("bo", "2027-01-09T00:00:00Z", 3, "reserved", None),
+            change("cy", "2026-11-29T12:00:00Z", 1, "ready", None),
+        ];
+        for period in [Period::Day, Period::Week, Period::Month, Period::Year] {
+            for to in ["2027-01-08T06:00:00Z", "2026-12-01T00:00:30Z"] {
+                let (framed, reference) = both_ways(&changes, t(to), period);
+                assert_eq!(framed, reference, "{period} to {to}");
+            }
+        }
     }
 
     #[test]
@@ -266,7 +508,13 @@ mod tests {
             disposition: disposition.map(Into::into),
         };
         let attempts = vec![call(Some("complete"), true), call(None, false)];
-        let df = report(&changes, &attempts, t("2026-11-26T00:00:00Z"), Period::Day).unwrap();
+        let df = report(
+            state_changes_frame(&changes).lazy(),
+            attempts_frame(&attempts).lazy(),
+            t("2026-11-26T00:00:00Z"),
+            Period::Day,
+        )
+        .unwrap();
         assert_eq!(df.height(), 1, "{df}");
         let f = |name: &str| df.column(name).unwrap().f64().unwrap().get(0).unwrap();
         let u = |name: &str| df.column(name).unwrap().u32().unwrap().get(0).unwrap();
@@ -279,5 +527,25 @@ mod tests {
         assert_eq!((u("dials"), u("contacts"), u("completes")), (2, 1, 1));
         assert!((f("occupancy") - 1200.0 / 3000.0).abs() < 1e-9);
         assert_eq!(f("completes_per_hour"), 1.0);
+        assert_eq!(
+            df.get_column_names().iter().map(|n| n.as_str()).collect::<Vec<_>>(),
+            [
+                "agent",
+                "period",
+                "logged_in",
+                "ready",
+                "not_ready",
+                "reserved",
+                "talk",
+                "wrap_up",
+                "not_ready:break",
+                "dials",
+                "contacts",
+                "completes",
+                "occupancy",
+                "completes_per_hour"
+            ]
+        );
+        assert_eq!(df.column("period").unwrap().dtype(), &time_dtype());
     }
 }

@@ -4,6 +4,7 @@ mod aapor;
 mod campaign;
 mod demo;
 mod dnc;
+mod export;
 mod interviewer;
 mod questionnaire;
 mod report;
@@ -68,8 +69,12 @@ enum Command {
     /// Questionnaire files: check one (needs no store).
     #[command(subcommand)]
     Questionnaire(questionnaire::QuestionnaireCommand),
-    /// Reports over the stored facts: agent-productivity, dialer.
+    /// Reports over the stored facts: agent productivity, dialer, dispositions, quotas,
+    /// AAPOR rates, interview length, drop-off.
     Report(report::ReportArgs),
+    /// Survey data for analysts: a campaign's answers one row per interview, and its codebook.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
 }
 
 /// The store's URL: `--database`, `DATABASE_URL`, or `paceline.db` here.
@@ -124,6 +129,7 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         Command::Interviewer(command) => interviewer::run(&ctx, command).await,
         Command::ReturnVisit(command) => return_visit::run(&ctx, command).await,
         Command::Report(command) => report::run(&ctx, command).await,
+        Command::Export(command) => export::run(&ctx, command).await,
         Command::Demo(command) => demo::run(&ctx, command).await,
         Command::Serve(command) => serve::run(&ctx, &command).await,
         Command::Aapor(aapor) => aapor::run(aapor, Some(&ctx.db)).await,

@@ -1,5 +1,5 @@
 //! `paceline report NAME`: a report over the stored facts (see `paceline-analytics`), as a
-//! table, CSV, JSON or Parquet, to the terminal or a file.
+//! table, CSV, JSON, Parquet or XLSX, to the terminal or a file.
 
 use std::path::PathBuf;
 
@@ -14,7 +14,8 @@ use super::App;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// The report: agent-productivity or dialer.
+    /// The report: agent-productivity, dialer, dispositions, callbacks, return-visits, and for
+    /// one survey campaign quotas, aapor, interview-length or drop-off.
     name: String,
     /// From this day (YYYY-MM-DD, UTC) or time (RFC 3339); default: 7 days before --to.
     #[arg(long)]
@@ -31,22 +32,25 @@ pub struct ReportArgs {
     /// Only this agent (login).
     #[arg(long)]
     agent: Option<String>,
-    /// agent-productivity: per day, week, month or year.
+    /// agent-productivity, callbacks, return-visits: per day, week, month or year.
     #[arg(long, default_value = "day")]
     period: Period,
     /// dialer: per 15m, hour or day.
     #[arg(long, default_value = "hour")]
     interval: Interval,
-    /// table, csv, json or parquet.
+    /// table, csv, json, parquet or xlsx.
     #[arg(long, default_value = "table")]
     format: Format,
     /// Write to this file (whole or not at all) instead of the terminal.
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Also draw the report's chart to this file: .svg or .png.
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
+    chart: Option<PathBuf>,
 }
 
 /// A day (its midnight, or the next midnight when it ends a range) or an RFC 3339 time.
-fn when(option: &str, text: &str, end: bool) -> anyhow::Result<DateTime<Utc>> {
+pub(super) fn when(option: &str, text: &str, end: bool) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
     }
@@ -80,7 +84,29 @@ pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
         period: args.period,
         interval: args.interval,
     };
+    let png = match args.chart.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()) {
+        None if args.chart.is_none() => false,
+        Some("svg") => false,
+        Some("png") => true,
+        _ => anyhow::bail!("--chart: name a .svg or a .png file"),
+    };
     let mut frame = paceline_analytics::run(&app.db, &args.name, &filter, grouping).await?;
+    if let Some(path) = &args.chart {
+        let chart = paceline_analytics::report_chart::chart_for(&args.name, &frame)
+            .with_context(|| format!("the {} report has no chart", args.name))?;
+        let bytes = if png {
+            chart.png(1200, 700)?
+        } else {
+            chart.svg(1200, 700)?.into_bytes()
+        };
+        export::atomically(path, |file| {
+            std::io::Write::write_all(file, &bytes).map_err(|source| paceline_analytics::ReportError::Write {
+                path: path.display().to_string(),
+                source,
+            })
+        })?;
+        eprintln!("chart written to {}", path.display());
+    }
     match &args.output {
         Some(path) => {
             export::write_file(&mut frame, args.format, path)?;

@@ -15,6 +15,7 @@ pub mod lookups;
 pub mod openapi;
 pub mod pages;
 pub mod records;
+pub mod reports;
 pub mod session;
 pub mod wallboard;
 
@@ -86,9 +87,11 @@ pub fn router(state: AppState) -> Router {
         .route("/static/admin-dnc.js", get(pages::admin_dnc_script))
         .route("/static/admin-preview.js", get(pages::admin_preview_script))
         .route("/static/admin-quotas.js", get(pages::admin_quotas_script))
+        .route("/static/reports.js", get(pages::reports_script))
         .route("/admin", get(admin::page))
         .route("/wallboard", get(wallboard::page))
         .route("/agent", get(agent::page))
+        .route("/reports", get(reports::page))
         .merge(api)
         .route(
             "/api/openapi.json",

@@ -7,7 +7,7 @@ use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppState, admin, agent, api, auth, events, lookups, records, wallboard};
+use super::{AppState, admin, agent, api, auth, events, lookups, records, reports, wallboard};
 
 /// Every route under `/api/`, with its part of the document.
 pub fn api_routes() -> OpenApiRouter<AppState> {
@@ -51,6 +51,11 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(records::show, records::edit))
         .routes(routes!(lookups::record_answers))
         .routes(routes!(lookups::leaderboard))
+        .routes(routes!(reports::list))
+        .routes(routes!(reports::report))
+        .routes(routes!(reports::chart))
+        .routes(routes!(reports::answers))
+        .routes(routes!(reports::codebook))
 }
 
 /// Routes that take files: a larger body limit than axum's default.
@@ -129,9 +134,11 @@ mod tests {
                 );
             }
         }
-        assert!(operations >= 44, "only {operations} operations");
+        assert!(operations >= 49, "only {operations} operations");
         for path in [
             "/api/agent/{action}",
+            "/api/reports/{name}",
+            "/api/campaigns/{name}/answers",
             "/api/records/{record}",
             "/api/wallboard",
             "/api/login",

@@ -27,6 +27,7 @@ impl Pages {
             ("agent.html", include_str!("../../templates/agent.html")),
             ("wallboard.html", include_str!("../../templates/wallboard.html")),
             ("admin.html", include_str!("../../templates/admin.html")),
+            ("reports.html", include_str!("../../templates/reports.html")),
         ] {
             env.add_template(name, source).expect("the built-in templates parse");
         }
@@ -140,5 +141,13 @@ pub async fn admin_quotas_script() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
         include_str!("../../static/admin-quotas.js"),
+    )
+}
+
+/// The reports page's script.
+pub async fn reports_script() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/reports.js"),
     )
 }
