@@ -270,9 +270,10 @@ fn child(what: &str) {
         .expect("write the result");
 }
 
-/// The state-time cut as it was first written, a loop over the rows (here over the
-/// columns of the frame read from Parquet, so that only the cut differs from
-/// `productivity::state_times`): kept to measure against the Polars expressions.
+/// The state-time cut as it was first written, a loop over the rows keyed by the texts
+/// themselves and splitting every span with the calendar (here over the columns of the frame
+/// read from Parquet, so that only the cut differs from `productivity::state_times`): the
+/// plain baseline `state_time::cut` is measured against.
 fn state_times_by_loop(changes: LazyFrame, to: DateTime<Utc>) -> DataFrame {
     let frame = changes
         .select([col("agent"), col("at"), col("to_state"), col("reason")])

@@ -9,6 +9,13 @@ const survey = $("survey-form");
 const allCampaigns = form.dataset.allCampaigns === "true";
 let reports = [];
 
+// Days and hours as the reader's own clock has them, unless they choose another zone.
+try {
+  $("time-zone").value = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+} catch {
+  $("time-zone").value = "UTC";
+}
+
 function current() {
   return reports.find((r) => r.name === $("report").value);
 }
@@ -32,10 +39,21 @@ function reportQuery() {
   const data = new FormData(form);
   const query = new URLSearchParams();
   for (const option of current().options) {
+    if (option === "where") {
+      addConditions(query, data.get("where"));
+      continue;
+    }
     const value = (data.get(option) || "").trim();
     if (value) query.set(option, value);
   }
   return query;
+}
+
+// Conditions on record fields, written "region=North; age>=40": one `where` each.
+function addConditions(query, text) {
+  for (const condition of (text || "").split(";")) {
+    if (condition.trim()) query.append("where", condition.trim());
+  }
 }
 
 function reportPath(suffix, query) {
@@ -57,6 +75,15 @@ function chooseReport() {
     if (survey) picker.value = survey.value;
   }
   $("about").textContent = info.about;
+}
+
+// An instant as the wall clock of `zone` shows it, to the minute.
+function inZone(instant, zone) {
+  try {
+    return new Date(instant).toLocaleString("sv-SE", { timeZone: zone, hour12: false }).slice(0, 16);
+  } catch {
+    return text(instant);
+  }
 }
 
 // A table cell's text: numbers rounded to two decimals, times to the minute.
@@ -146,7 +173,8 @@ async function show(event) {
     }
     return;
   }
-  say("report-message", `${json.rows.length} row${json.rows.length === 1 ? "" : "s"}, ${text(json.from)} to ${text(json.to)} UTC.`, "muted");
+  const zone = info.options.includes("time_zone") ? ($("time-zone").value.trim() || "UTC") : "UTC";
+  say("report-message", `${json.rows.length} row${json.rows.length === 1 ? "" : "s"}, ${inZone(json.from, zone)} to ${inZone(json.to, zone)} ${zone}.`, "muted");
   renderTable(json);
   if (json.chart && chart && chart.ok) {
     renderChart(await chart.text());
@@ -198,6 +226,7 @@ function surveyPath(what, format) {
   const data = new FormData(survey);
   const query = new URLSearchParams({ format, interviews: data.get("interviews") });
   if (data.get("labels")) query.set("labels", "true");
+  addConditions(query, data.get("where"));
   return `/api/campaigns/${encodeURIComponent(data.get("campaign") || "")}/${what}?${query}`;
 }
 
@@ -240,4 +269,5 @@ async function start() {
 $("report").addEventListener("change", chooseReport);
 form.addEventListener("submit", show);
 survey.addEventListener("change", updateCodebookLink);
+survey.addEventListener("input", updateCodebookLink);
 start();

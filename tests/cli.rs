@@ -711,9 +711,11 @@ async fn reports_add_up_to_what_the_store_holds() {
     };
     let mut contacts = 0u64;
     let mut agents = 0;
+    let mut logged_in = 0.0;
     for line in lines {
         let cells: Vec<&str> = line.split(',').collect();
         let f = |name: &str| cells[at(name)].parse::<f64>().unwrap();
+        logged_in += f("logged_in");
         let parts = f("ready") + f("not_ready") + f("reserved") + f("talk") + f("wrap_up");
         assert!((f("logged_in") - parts).abs() < 0.01, "{line}");
         assert!(f("talk") > 0.0, "{line}");
@@ -726,6 +728,150 @@ async fn reports_add_up_to_what_the_store_holds() {
     }
     assert_eq!(agents, 4, "{text}");
     assert_eq!(contacts, bridged as u64);
+
+    // Beside the calls, the campaign's staffing and its rule: agent hours are its agents'
+    // logged-in time; the abandon rate over its 24-hour window is counted as the runtime
+    // counts it (persons the detector took for machines estimated at its 2% false positives).
+    let out = report(&["dialer", "--interval", "day", "--format", "json"])
+        .assert()
+        .success();
+    let rows = json(&out.get_output().stdout);
+    let rows = rows.as_array().unwrap();
+    let agent_hours: f64 = rows.iter().map(|r| r["agent_hours"].as_f64().unwrap_or(0.0)).sum();
+    // Each report takes the changes to the millisecond its own way: within a second in all.
+    assert!(
+        (agent_hours * 3600.0 - logged_in).abs() < 1.0,
+        "{agent_hours} h against {logged_in} s"
+    );
+    assert!(rows.iter().all(|r| r["dial_level"].as_f64().unwrap() > 0.0), "{rows:?}");
+    let last = rows.last().unwrap();
+    assert_eq!(last["ceiling"], 0.03, "{last}");
+    let (machines, persons, person_abandons): (i64, i64, i64) = paceline_dialer::with_db!(&test.db, |p| {
+        sqlx::query_as(
+            "SELECT SUM(CASE WHEN amd_verdict = 'machine' THEN 1 ELSE 0 END),
+                    SUM(CASE WHEN amd_verdict = 'machine' THEN 0 ELSE 1 END),
+                    SUM(CASE WHEN amd_verdict = 'machine' OR NOT abandoned THEN 0 ELSE 1 END)
+             FROM attempts WHERE answered_at IS NOT NULL",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap()
+    });
+    let hidden = (persons as f64 * 0.02 / 0.98).min(machines as f64);
+    let expected = (person_abandons as f64 + hidden) / (persons as f64 + hidden);
+    let rate = last["window_abandon_rate"].as_f64().unwrap();
+    assert!((rate - expected).abs() < 1e-9, "{rate} against {expected}: {last}");
+    assert_eq!(last["over_ceiling"], expected > 0.03, "{last}");
+
+    // On India's clock (UTC+5:30), the hours are India's: the first is the hour of India's
+    // clock the first call was dialed in, and every call is in one.
+    let (first_dial,): (chrono::DateTime<chrono::Utc>,) = paceline_dialer::with_db!(&test.db, |p| {
+        sqlx::query_as("SELECT MIN(dialed_at) FROM attempts")
+            .fetch_one(p)
+            .await
+            .unwrap()
+    });
+    let out = report(&[
+        "dialer",
+        "--interval",
+        "hour",
+        "--time-zone",
+        "Asia/Kolkata",
+        "--format",
+        "json",
+    ])
+    .assert()
+    .success();
+    let local = json(&out.get_output().stdout);
+    assert_eq!(sum(&local, "dials"), dials as u64, "{local}");
+    let hour = local[0]["interval"].as_str().unwrap().replace('T', " ");
+    let expected = first_dial
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .format("%Y-%m-%d %H:00:00")
+        .to_string();
+    assert!(hour.starts_with(&expected), "{hour} against {expected}");
+    // Agent productivity per day of New York: the same time, in New York's days.
+    let out = report(&[
+        "agent-productivity",
+        "--time-zone",
+        "America/New_York",
+        "--format",
+        "json",
+    ])
+    .assert()
+    .success();
+    let local = json(&out.get_output().stdout);
+    let local_logged_in: f64 = local
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["logged_in"].as_f64().unwrap())
+        .sum();
+    assert!((local_logged_in - logged_in).abs() < 0.01, "{local}");
+    let new_york_day = first
+        .with_timezone(&chrono_tz::America::New_York)
+        .format("%Y-%m-%d 00:00:00")
+        .to_string();
+    assert!(
+        local[0]["period"]
+            .as_str()
+            .unwrap()
+            .replace('T', " ")
+            .starts_with(&new_york_day),
+        "{local} against {new_york_day}"
+    );
+    let refused = |args: &[&str], message: &str| {
+        report(args)
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(message));
+    };
+    refused(
+        &["dialer", "--time-zone", "Mars/Olympus"],
+        "'Mars/Olympus' is not a time zone",
+    );
+
+    // Record fields: the calls to records whose id contains "S0000000" (S00000001 to
+    // S00000009), against the attempts to those records.
+    let (picked_dials,): (i64,) = paceline_dialer::with_db!(&test.db, |p| {
+        sqlx::query_as(
+            "SELECT COUNT(*) FROM attempts a JOIN records r ON r.id = a.record_id
+             WHERE a.dialed_at IS NOT NULL AND r.dedupe_key LIKE 'S0000000%'",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap()
+    });
+    let out = report(&[
+        "dialer",
+        "--interval",
+        "day",
+        "--where",
+        "respondent_id~s0000000",
+        "--format",
+        "json",
+    ])
+    .assert()
+    .success();
+    let rows = json(&out.get_output().stdout);
+    assert!(picked_dials > 0);
+    assert_eq!(sum(&rows, "dials"), picked_dials as u64, "{rows}");
+    refused(
+        &["dialer", "--where", "respondent_id=S99999999"],
+        "for records with respondent_id=S99999999",
+    );
+    report(&["dialer", "--where", "town=Leeds"]).assert().failure().stderr(
+        predicate::str::contains("--where: town=Leeds: 'town' is not a record field of")
+            .and(predicate::str::contains("the fields are phone, respondent_id")),
+    );
+    refused(
+        &["agent-productivity", "--where", "respondent_id=S00000001"],
+        "cannot be filtered by record fields",
+    );
+    refused(
+        &["dialer", "--where", "respondent_id"],
+        "is not a condition on a record field",
+    );
 
     // Filters: one agent, a team nobody is in.
     let out = report(&[
@@ -1042,6 +1188,54 @@ print(json.dumps({"names": meta.column_names, "labels": meta.column_names_to_lab
     let out = report(&["aapor"]).assert().success();
     let rows = json(&out.get_output().stdout);
     assert!(rows.as_array().unwrap().iter().any(|r| r["measure"] == "RR1"), "{rows}");
+
+    // Conditions on the records' fields: the first seeded record alone, by its id.
+    let respondent = format!("respondent_id={}", common::first_respondent(&test.db).await);
+    let out = export(&["answers", "--campaign", "demo-survey", "--where", &respondent])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), 2, "the header and the one interview: {text}");
+    let out = report(&["drop-off", "--where", &respondent]).assert().success();
+    let rows = json(&out.get_output().stdout);
+    let consent = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["question"] == "consent")
+        .unwrap();
+    assert_eq!(consent["reached"], 1, "{rows}");
+    // AAPOR over the one record: one case in all.
+    let out = report(&["aapor", "--where", &respondent]).assert().success();
+    let rows = json(&out.get_output().stdout);
+    let cases: f64 = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| ["I", "P", "R", "NC", "O", "UH", "UO", "NE"].contains(&r["measure"].as_str().unwrap()))
+        .map(|r| r["value"].as_f64().unwrap())
+        .sum();
+    assert_eq!(cases, 1.0, "{rows}");
+    export(&[
+        "answers",
+        "--campaign",
+        "demo-survey",
+        "--where",
+        "respondent_id=nobody",
+    ])
+    .assert()
+    .failure()
+    .stderr(predicate::str::contains("of records with respondent_id=nobody"));
+    export(&["answers", "--campaign", "demo-survey", "--where", "shoe_size>3"])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "'shoe_size' is not a record field of campaign 'demo-survey'",
+        ));
+    report(&["quotas", "--where", &respondent])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("cannot be filtered by record fields"));
     report(&["quotas"])
         .assert()
         .failure()

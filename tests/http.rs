@@ -1094,6 +1094,45 @@ async fn an_analyst_reads_reports_and_exports_survey_data() {
         let bytes = file.bytes().await.unwrap();
         assert!(bytes.starts_with(magic), "{format}: {:?}", &bytes[..8.min(bytes.len())]);
     }
+    // Triple-S: its XML and data files in one ZIP archive.
+    let sss = get(&analyst, "/api/campaigns/demo-survey/answers?format=sss")
+        .await
+        .unwrap();
+    assert_eq!(sss.status(), StatusCode::OK);
+    assert_eq!(sss.headers()["content-type"], "application/zip");
+    let name = sss.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(name.ends_with(".zip\""), "{name}");
+    let bytes = sss.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    let holds = |suffix: &str| {
+        let stem = name
+            .trim_start_matches("attachment; filename=\"")
+            .trim_end_matches(".zip\"");
+        let file = format!("{stem}{suffix}");
+        bytes.windows(file.len()).any(|w| w == file.as_bytes())
+    };
+    assert!(holds(".xml") && holds(".dat"), "{name}");
+    // Only the interviews of records whose fields pass every condition given.
+    let respondent = common::first_respondent(&test.db).await;
+    let one = get(
+        &analyst,
+        &format!("/api/campaigns/demo-survey/answers?format=csv&where=respondent_id%3D{respondent}&where=respondent_id~{respondent}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(one.status(), StatusCode::OK);
+    let one = one.text().await.unwrap();
+    assert_eq!(one.lines().count(), 2, "{one}");
+    let none = get(
+        &analyst,
+        &format!(
+            "/api/campaigns/demo-survey/answers?where=respondent_id%3D{respondent}&where=respondent_id!%3D{respondent}"
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(none.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     let codebook = get(&analyst, "/api/campaigns/demo-survey/codebook").await.unwrap();
     assert_eq!(codebook.headers()["content-type"], "text/html; charset=utf-8");
     let codebook = codebook.text().await.unwrap();
@@ -1120,7 +1159,12 @@ async fn an_analyst_reads_reports_and_exports_survey_data() {
         ("/api/reports/quotas", "campaign"),
         ("/api/reports/dialer?campaign=nowhere", "campaign"),
         ("/api/reports/dialer/chart?image=gif", "image"),
-        ("/api/campaigns/demo-survey/answers?format=sss", "format"),
+        ("/api/campaigns/demo-survey/answers?format=spss", "format"),
+        ("/api/reports/dialer?where=town%3DLeeds", "where"),
+        ("/api/reports/dialer?where=respondent_id", "where"),
+        ("/api/reports/agent-productivity?where=respondent_id%3DS1", "where"),
+        ("/api/campaigns/demo-survey/answers?where=age%3Eold", "where"),
+        ("/api/reports/dialer?time_zone=Mars%2FOlympus", "time_zone"),
         ("/api/campaigns/demo-survey/answers?interviews=some", "interviews"),
         ("/api/campaigns/demo-survey/answers?labels=maybe", "labels"),
         ("/api/campaigns/other/answers", "campaign"),

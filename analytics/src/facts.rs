@@ -24,6 +24,8 @@ pub struct Filter {
     pub team: Option<String>,
     /// Only this agent (by login).
     pub agent: Option<String>,
+    /// Only the records whose fields pass all these conditions (RPT-08); empty: every record.
+    pub records: Vec<crate::record_filter::FieldCondition>,
 }
 
 /// One call attempt.
@@ -31,6 +33,8 @@ pub struct Filter {
 pub struct Attempt {
     /// The campaign's name.
     pub campaign: String,
+    /// The record called.
+    pub record_id: i64,
     /// The agent it was dialed for or bridged to (login), if any.
     pub agent: Option<String>,
     /// preview, progressive, predictive or agentless.
@@ -79,7 +83,7 @@ const AGENT_FILTERS: &str = "(CAST($3 AS TEXT) IS NULL OR u.login = $3)
 /// or the agent's agents, when the filter says so).
 pub async fn attempts(db: &Db, filter: &Filter) -> Result<Vec<Attempt>, ReportError> {
     let sql = format!(
-        "SELECT c.name AS campaign, u.login AS agent, a.dial_mode, a.queued_at, a.dialed_at, a.answered_at,
+        "SELECT c.name AS campaign, a.record_id, u.login AS agent, a.dial_mode, a.queued_at, a.dialed_at, a.answered_at,
                 a.bridged_at, a.ended_at, a.outcome, a.amd_verdict, a.abandoned, a.disposition
          FROM attempts a JOIN campaigns c ON c.id = a.campaign_id LEFT JOIN users u ON u.id = a.agent_id
          WHERE a.queued_at >= $1 AND a.queued_at < $2
@@ -96,6 +100,25 @@ pub async fn attempts(db: &Db, filter: &Filter) -> Result<Vec<Attempt>, ReportEr
             .bind(filter.campaign.as_deref())
             .fetch_all(pool)
             .await?
+    });
+    Ok(rows)
+}
+
+/// Which agents work each campaign, as `(campaign, agent login)`: those assigned by name and
+/// the members of the teams assigned (an agent may appear twice).
+pub async fn assignments(db: &Db) -> Result<Vec<(String, String)>, ReportError> {
+    let rows: Vec<(String, String)> = with_db!(db, |pool| {
+        sqlx::query_as(
+            "SELECT c.name, u.login FROM campaign_agents ca
+               JOIN campaigns c ON c.id = ca.campaign_id JOIN users u ON u.id = ca.user_id
+             UNION ALL
+             SELECT c.name, u.login FROM campaign_teams ct
+               JOIN campaigns c ON c.id = ct.campaign_id
+               JOIN team_members m ON m.team_id = ct.team_id JOIN users u ON u.id = m.user_id
+             ORDER BY 1, 2",
+        )
+        .fetch_all(pool)
+        .await?
     });
     Ok(rows)
 }

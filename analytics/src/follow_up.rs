@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use paceline_dialer::Db;
 use paceline_dialer::with_db;
 use polars::prelude::*;
 
 use crate::ReportError;
 use crate::facts::Filter;
-use crate::period::{Bucket, Period};
+use crate::period::{Bucket, Period, midnight_in};
 
 /// One call attempt as the callback log sees it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -33,6 +34,8 @@ pub struct CallbackFact {
 pub struct VisitFact {
     /// The campaign's name.
     pub campaign: String,
+    /// The record to visit.
+    pub record_id: i64,
     /// When it was drawn.
     pub drawn_on: NaiveDate,
     /// The day it is due by.
@@ -75,7 +78,7 @@ pub async fn callback_facts(db: &Db, filter: &Filter) -> Result<Vec<CallbackFact
 pub async fn visit_facts(db: &Db, filter: &Filter) -> Result<Vec<VisitFact>, ReportError> {
     let rows: Vec<VisitFact> = with_db!(db, |pool| {
         sqlx::query_as(
-            "SELECT c.name AS campaign, v.drawn_on, v.due_by, v.done_at
+            "SELECT c.name AS campaign, v.record_id, v.drawn_on, v.due_by, v.done_at
              FROM return_visits v JOIN campaigns c ON c.id = v.campaign_id
              LEFT JOIN users u ON u.id = v.agent_id
              WHERE (CAST($1 AS TEXT) IS NULL OR c.name = $1)
@@ -97,14 +100,12 @@ fn in_range(filter: &Filter, at: DateTime<Utc>) -> bool {
     filter.from <= at && at < filter.to
 }
 
-fn day_start(day: NaiveDate) -> DateTime<Utc> {
-    day.and_hms_opt(0, 0, 0).expect("midnight").and_utc()
-}
-
 /// Callbacks per campaign and period: booked (a disposition that asks for a callback), dialed
 /// (the next call to the record after one was booked), reached (that call bridged to an
 /// agent) and completed (that call's disposition completes the record).
-pub fn callbacks(facts: &[CallbackFact], filter: &Filter, period: Period) -> PolarsResult<DataFrame> {
+/// Periods are those of `zone`'s wall clock; `period_start` holds each one's start as an
+/// instant.
+pub fn callbacks(facts: &[CallbackFact], filter: &Filter, period: Period, zone: Tz) -> PolarsResult<DataFrame> {
     #[derive(Default)]
     struct Row {
         booked: u32,
@@ -122,7 +123,7 @@ pub fn callbacks(facts: &[CallbackFact], filter: &Filter, period: Period) -> Pol
             continue;
         }
         let row = rows
-            .entry((&fact.campaign, Bucket::Period(period).start(fact.queued_at)))
+            .entry((&fact.campaign, Bucket::Period(period).start_in(zone, fact.queued_at)))
             .or_default();
         if fact.next_step.as_deref() == Some("callback") {
             row.booked += 1;
@@ -145,7 +146,8 @@ pub fn callbacks(facts: &[CallbackFact], filter: &Filter, period: Period) -> Pol
 
 /// Return visits per campaign and period: drawn, due, done, done after their day, and, of
 /// those due in the period, how many are still open past their day at the range's end.
-pub fn return_visits(facts: &[VisitFact], filter: &Filter, period: Period) -> PolarsResult<DataFrame> {
+/// Periods, and the days visits are drawn on and due by, are those of `zone`'s wall clock.
+pub fn return_visits(facts: &[VisitFact], filter: &Filter, period: Period, zone: Tz) -> PolarsResult<DataFrame> {
     #[derive(Default)]
     struct Row {
         drawn: u32,
@@ -159,14 +161,14 @@ pub fn return_visits(facts: &[VisitFact], filter: &Filter, period: Period) -> Po
         let mut count = |at: DateTime<Utc>, add: &dyn Fn(&mut Row)| {
             if in_range(filter, at) {
                 add(rows
-                    .entry((&fact.campaign, Bucket::Period(period).start(at)))
+                    .entry((&fact.campaign, Bucket::Period(period).start_in(zone, at)))
                     .or_default());
             }
         };
-        count(day_start(fact.drawn_on), &|r| r.drawn += 1);
-        let due = day_start(fact.due_by);
+        count(midnight_in(zone, fact.drawn_on), &|r| r.drawn += 1);
+        let due = midnight_in(zone, fact.due_by);
         // Due by the end of its day.
-        let deadline = due + chrono::Duration::days(1);
+        let deadline = midnight_in(zone, fact.due_by + chrono::Duration::days(1));
         count(due, &|r| r.due += 1);
         let open_at_end = fact.done_at.is_none_or(|done| done >= filter.to);
         if open_at_end && deadline <= filter.to {
@@ -208,6 +210,7 @@ mod tests {
             campaign: None,
             team: None,
             agent: None,
+            records: Vec::new(),
         }
     }
 
@@ -235,7 +238,7 @@ mod tests {
             call(2, at(3, 19), false, None),
             call(3, at(3, 9), true, Some("retry")),
         ];
-        let frame = callbacks(&facts, &filter(), Period::Day).unwrap();
+        let frame = callbacks(&facts, &filter(), Period::Day, chrono_tz::UTC).unwrap();
         assert_eq!(frame.height(), 2);
         assert_eq!(u32s(&frame, "booked"), [1, 0]);
         assert_eq!(u32s(&frame, "dialed"), [1, 1]);
@@ -248,6 +251,7 @@ mod tests {
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
         let visit = |drawn: u32, due: u32, done: Option<DateTime<Utc>>| VisitFact {
             campaign: "csat".into(),
+            record_id: 1,
             drawn_on: day(drawn),
             due_by: day(due),
             done_at: done,
@@ -258,7 +262,7 @@ mod tests {
             visit(2, 4, None),
             visit(2, 12, None),
         ];
-        let frame = return_visits(&facts, &filter(), Period::Week).unwrap();
+        let frame = return_visits(&facts, &filter(), Period::Week, chrono_tz::UTC).unwrap();
         // 2026-11-02 is a Monday: one week holds it all.
         assert_eq!(frame.height(), 1);
         assert_eq!(u32s(&frame, "drawn"), [4]);

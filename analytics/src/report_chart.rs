@@ -14,24 +14,18 @@ use crate::chart::{Chart, Series, X};
 /// The chart that shows the report `report` (one of [`crate::REPORTS`]) made as `frame`, or
 /// `None` when the report has no fitting chart (aapor: a list of rates) or nothing to draw.
 pub fn chart_for(report: &str, frame: &DataFrame) -> Option<Chart> {
+    chart_in(report, frame, chrono_tz::UTC)
+}
+
+/// [`chart_for`] a report whose time columns are wall-clock times of `zone` (named on the
+/// time axes).
+pub fn chart_in(report: &str, frame: &DataFrame, zone: chrono_tz::Tz) -> Option<Chart> {
     if frame.height() == 0 {
         return None;
     }
+    let time = |what: &str| format!("{what} ({zone})");
     let chart = match report {
-        "dialer" => lines_over(
-            frame,
-            "interval",
-            &[
-                ("dials", "dials"),
-                ("person_answers", "person answers"),
-                ("abandons", "abandons"),
-            ],
-            Labels {
-                title: "Dials, person answers and abandons",
-                x: "interval (UTC)",
-                y: "calls",
-            },
-        ),
+        "dialer" => dialer(frame, &time("interval")),
         "agent-productivity" => time_by_state(frame),
         "dispositions" => Chart::pie_from_frame(frame, "disposition", "attempts", "Attempts by disposition").ok(),
         "quotas" => completes_by_cell(frame),
@@ -42,7 +36,7 @@ pub fn chart_for(report: &str, frame: &DataFrame) -> Option<Chart> {
             &[("reached", "reached"), ("broke_off", "broke off")],
             Labels {
                 title: "Interviews reaching each question",
-                x: "question (position in the questionnaire)",
+                x: "question (position in the questionnaire)".into(),
                 y: "interviews",
             },
         ),
@@ -57,7 +51,7 @@ pub fn chart_for(report: &str, frame: &DataFrame) -> Option<Chart> {
             ],
             Labels {
                 title: "Callbacks per period",
-                x: "period (UTC)",
+                x: time("period"),
                 y: "callbacks",
             },
         ),
@@ -73,7 +67,7 @@ pub fn chart_for(report: &str, frame: &DataFrame) -> Option<Chart> {
             ],
             Labels {
                 title: "Return visits per period",
-                x: "period (UTC)",
+                x: time("period"),
                 y: "visits",
             },
         ),
@@ -85,7 +79,7 @@ pub fn chart_for(report: &str, frame: &DataFrame) -> Option<Chart> {
 /// The words around a chart.
 struct Labels {
     title: &'static str,
-    x: &'static str,
+    x: String,
     y: &'static str,
 }
 
@@ -109,13 +103,78 @@ fn lines_over(frame: &DataFrame, x: &str, ys: &[(&str, &str)], labels: Labels) -
         ..
     } = &mut chart
     {
-        *x_label = labels.x.to_string();
+        *x_label = labels.x;
         *y_label = labels.y.to_string();
         for (line, (_, name)) in series.iter_mut().zip(ys) {
             line.name = name.to_string();
         }
     }
     Some(chart)
+}
+
+/// Dialer: the calls per interval and, below them when the report has the campaigns'
+/// ceilings, each campaign's abandon rate over its compliance window against the ceiling.
+fn dialer(frame: &DataFrame, x: &str) -> Option<Chart> {
+    let calls = lines_over(
+        frame,
+        "interval",
+        &[
+            ("dials", "dials"),
+            ("person_answers", "person answers"),
+            ("abandons", "abandons"),
+        ],
+        Labels {
+            title: "Dials, person answers and abandons",
+            x: x.to_string(),
+            y: "calls",
+        },
+    )?;
+    match abandon_rates(frame, x) {
+        Some(rates) if drawable(&rates) => Some(Chart::Stack {
+            charts: vec![calls, rates],
+        }),
+        _ => Some(calls),
+    }
+}
+
+/// One line per campaign of its abandon rate over its compliance window, in percent, with the
+/// ceiling dashed across (the lowest, when the campaigns' ceilings differ).
+fn abandon_rates(frame: &DataFrame, x: &str) -> Option<Chart> {
+    let ceilings: Vec<f64> = frame.column("ceiling").ok()?.f64().ok()?.iter().flatten().collect();
+    let lowest = ceilings.iter().copied().reduce(f64::min)?;
+    let all_alike = ceilings.iter().all(|c| *c == lowest);
+    let campaigns = frame.column("campaign").ok()?.str().ok()?;
+    let mut names: Vec<&str> = campaigns.iter().flatten().collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut series = Vec::new();
+    for name in names {
+        let rows = frame.filter(&campaigns.equal(name)).ok()?;
+        let line = Chart::line_from_frame(&rows, "interval", &["window_abandon_rate"], "").ok()?;
+        let Chart::Line { series: mut lines, .. } = line else {
+            return None;
+        };
+        let mut line = lines.pop()?;
+        line.name = name.to_string();
+        for (_, y) in &mut line.points {
+            *y *= 100.0;
+        }
+        series.push(line);
+    }
+    let ceiling = format!(
+        "{}ceiling {}%",
+        if all_alike { "" } else { "lowest " },
+        (lowest * 1000.0).round() / 10.0
+    );
+    Some(
+        Chart::line(
+            "Abandon rate over the compliance window",
+            x,
+            "abandoned (% of person answers)",
+            series,
+        )
+        .with_reference(ceiling, lowest * 100.0),
+    )
 }
 
 /// The column's total, as a number (`None` when the frame has no such numeric column).
@@ -241,6 +300,7 @@ fn drawable(chart: &Chart) -> bool {
         Chart::Pie { slices, .. } => slices.iter().any(|(_, v)| v.is_finite() && *v > 0.0),
         Chart::Histogram { values, .. } => values.iter().any(|v| v.is_finite()),
         Chart::Line { series, .. } => series.iter().flat_map(|s| &s.points).any(|(_, y)| y.is_finite()),
+        Chart::Stack { charts } => charts.iter().any(drawable),
     }
 }
 
@@ -272,6 +332,9 @@ mod tests {
                 "mean_talk_seconds" => [Some(60.0), None, Some(75.5)],
                 "mean_ring_seconds" => [12.0, 15.0, 11.0],
                 "abandon_rate" => [Some(0.0), Some(0.0), Some(0.2)],
+                "window_abandon_rate" => [Some(0.0), None, Some(0.04)],
+                "ceiling" => [Some(0.03), Some(0.05), Some(0.03)],
+                "over_ceiling" => [Some(false), None, Some(true)],
             ),
             "agent-productivity" => df!(
                 "agent" => ["ann", "bob"],
@@ -392,11 +455,38 @@ mod tests {
     #[test]
     fn the_dialer_lines_add_up_the_campaigns_per_interval() {
         let chart = chart_for("dialer", &frame("dialer")).unwrap();
-        let lines = series(&chart);
+        let Chart::Stack { charts } = &chart else {
+            panic!("calls above the abandon rate: {chart:?}")
+        };
+        let lines = series(&charts[0]);
         let names: Vec<&str> = lines.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["dials", "person answers", "abandons"]);
         let dials: Vec<f64> = lines[0].1.iter().map(|(_, y)| *y).collect();
         assert_eq!(dials, [14.0, 12.0]);
+        // Below: each campaign's window rate in percent, against the lowest ceiling.
+        let rates = series(&charts[1]);
+        assert_eq!(rates[0].0, "a");
+        let a: Vec<f64> = rates[0].1.iter().map(|(_, y)| *y).collect();
+        assert_eq!(a, [0.0, 4.0]);
+        assert!(rates[1].1.is_empty(), "b has no window rate yet: {rates:?}");
+        let Chart::Line { reference, .. } = &charts[1] else {
+            panic!("a line chart")
+        };
+        assert_eq!(reference, &Some(("lowest ceiling 3%".to_string(), 3.0)));
+        let svg = chart.svg(720, 600).unwrap();
+        let texts = crate::chart::check::svg_texts(&svg);
+        assert!(
+            texts.iter().any(|t| t == "Abandon rate over the compliance window"),
+            "{texts:?}"
+        );
+        assert!(
+            texts.iter().any(|t| t == "Dials, person answers and abandons"),
+            "{texts:?}"
+        );
+
+        // Without ceilings (a campaign with no rule), the calls alone.
+        let plain = frame("dialer").drop_many(["window_abandon_rate", "ceiling", "over_ceiling"]);
+        assert!(matches!(chart_for("dialer", &plain), Some(Chart::Line { .. })));
     }
 
     #[test]

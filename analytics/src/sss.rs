@@ -43,6 +43,21 @@ pub fn write(data: &Dataset, xml: &mut impl Write, dat: &mut impl Write, data_fi
     write_created(data, xml, dat, data_file_name, Local::now().naive_local())
 }
 
+/// Both files in one ZIP archive, `{name}.xml` and `{name}.dat` (which the XML names), so
+/// that they travel as one download.
+pub fn zip(data: &Dataset, name: &str) -> Result<Vec<u8>, SssError> {
+    let (mut xml, mut dat) = (Vec::new(), Vec::new());
+    let dat_name = format!("{name}.dat");
+    write(data, &mut xml, &mut dat, &dat_name)?;
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut archive = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+    for (file, bytes) in [(format!("{name}.xml"), &xml), (dat_name, &dat)] {
+        archive.start_file(file, options).map_err(io::Error::other)?;
+        archive.write_all(bytes)?;
+    }
+    Ok(archive.finish().map_err(io::Error::other)?.into_inner())
+}
+
 /// [`write`] with the creation time the metadata records, so tests get the same text each run.
 fn write_created(
     data: &Dataset,
@@ -600,5 +615,27 @@ mod tests {
             written(&data).unwrap_err().to_string(),
             "row 1, variable 'age': text in a numeric variable"
         );
+    }
+
+    #[test]
+    fn the_zip_holds_both_files_and_the_xml_names_the_data() {
+        use std::io::Read;
+        let data = survey();
+        let (xml, dat) = written(&data).unwrap();
+        let bytes = zip(&data, "answers-csat").unwrap();
+        let mut archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
+        let mut names: Vec<String> = archive.file_names().map(|name| name.unwrap().to_string()).collect();
+        names.sort();
+        assert_eq!(names, ["answers-csat.dat", "answers-csat.xml"]);
+        let mut read = |name: &str| {
+            let mut text = String::new();
+            archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+            text
+        };
+        let zipped_xml = read("answers-csat.xml");
+        assert!(zipped_xml.contains("href=\"answers-csat.dat\""), "{zipped_xml}");
+        assert_eq!(read("answers-csat.dat"), dat);
+        // The same metadata as written alone, but for the data file's name and the date.
+        assert_eq!(zipped_xml.lines().count(), xml.lines().count());
     }
 }

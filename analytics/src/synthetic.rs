@@ -405,6 +405,8 @@ impl Chunk {
             .iter()
             .map(|r| Attempt {
                 campaign: self.roster.campaigns[r.campaign as usize].clone(),
+                // The store's one record per campaign (see `load_sqlite`).
+                record_id: i64::from(r.campaign) + 1,
                 agent: r.agent.map(|i| self.roster.agents[i as usize].clone()),
                 dial_mode: MODES[usize::from(r.mode)].to_string(),
                 queued_at: instant(r.queued_at),
@@ -1446,7 +1448,7 @@ pub fn sql_dialer_per_quarter_hour(path: &Path) -> Result<DataFrame, SyntheticEr
     };
     let sql = format!(
         "SELECT c.name, unixepoch(q.slot || ':00Z') * 1000, q.dials, q.person_answers, q.machines, q.abandons,
-                q.bridged, q.talk, q.ring,
+                q.bridged, q.talk, q.ring, q.hold,
                 CASE WHEN q.person_answers > 0 THEN q.abandons * 1.0 / q.person_answers END
          FROM (SELECT campaign_id,
                       substr(dialed_at, 1, 14) || CASE CAST(substr(dialed_at, 15, 2) AS INTEGER) / 15
@@ -1458,13 +1460,15 @@ pub fn sql_dialer_per_quarter_hour(path: &Path) -> Result<DataFrame, SyntheticEr
                       SUM(abandoned) AS abandons,
                       SUM(bridged_at IS NOT NULL) AS bridged,
                       AVG({talk}) AS talk,
-                      AVG({ring}) AS ring
+                      AVG({ring}) AS ring,
+                      AVG({hold}) AS hold
                FROM attempts WHERE dialed_at IS NOT NULL
                GROUP BY 1, 2) q
          JOIN campaigns c ON c.id = q.campaign_id
          ORDER BY c.name, q.slot",
         talk = millis("bridged_at", "ended_at"),
         ring = millis("dialed_at", "answered_at"),
+        hold = millis("answered_at", "bridged_at"),
     );
     let conn = open_for_reading(path)?;
     let failed = sqlite_error(path);
@@ -1472,7 +1476,7 @@ pub fn sql_dialer_per_quarter_hour(path: &Path) -> Result<DataFrame, SyntheticEr
     let mut campaigns = Vec::new();
     let mut intervals = Vec::new();
     let mut counts: Vec<Vec<u32>> = vec![Vec::new(); 5];
-    let mut means: Vec<Vec<Option<f64>>> = vec![Vec::new(); 3];
+    let mut means: Vec<Vec<Option<f64>>> = vec![Vec::new(); 4];
     let mut rows = statement.query([]).map_err(&failed)?;
     while let Some(row) = rows.next().map_err(&failed)? {
         campaigns.push(row.get::<_, String>(0).map_err(&failed)?);
@@ -1495,10 +1499,15 @@ pub fn sql_dialer_per_quarter_hour(path: &Path) -> Result<DataFrame, SyntheticEr
             .map(|(n, v)| Column::new((*n).into(), v)),
     );
     columns.extend(
-        ["mean_talk_seconds", "mean_ring_seconds", "abandon_rate"]
-            .iter()
-            .zip(means)
-            .map(|(n, v)| Column::new((*n).into(), v)),
+        [
+            "mean_talk_seconds",
+            "mean_ring_seconds",
+            "mean_hold_seconds",
+            "abandon_rate",
+        ]
+        .iter()
+        .zip(means)
+        .map(|(n, v)| Column::new((*n).into(), v)),
     );
     Ok(DataFrame::new_infer_height(columns)?)
 }

@@ -77,11 +77,13 @@ fn the_reports_agree_from_parquet_from_the_store_and_as_sql() {
         campaign: None,
         team: None,
         agent: None,
+        records: Vec::new(),
     };
     for period in [Period::Day, Period::Week, Period::Month] {
         let grouping = Grouping {
             period,
             interval: Interval::Hour,
+            zone: chrono_tz::UTC,
         };
         let from_store = runtime
             .block_on(paceline_analytics::run(&db, "agent-productivity", &filter, grouping))
@@ -105,6 +107,7 @@ fn the_reports_agree_from_parquet_from_the_store_and_as_sql() {
             Grouping {
                 period: Period::Day,
                 interval: Interval::Hour,
+                zone: chrono_tz::UTC,
             },
         ))
         .unwrap();

@@ -421,6 +421,12 @@ pub async fn campaign_counts(db: &Db, campaign: i64) -> Result<crate::aapor::Cou
             .fetch_all(pool)
             .await?
     });
+    tally(rows)
+}
+
+/// AAPOR case counts from records' final codes, each with how many records have it (a record
+/// without a code yet is 3.11, not attempted).
+pub fn tally(rows: impl IntoIterator<Item = (Option<String>, i64)>) -> Result<crate::aapor::Counts, CountError> {
     let mut counts = crate::aapor::Counts::default();
     for (code, n) in rows {
         let code = code.unwrap_or_else(|| "3.11".to_string());

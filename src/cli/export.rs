@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use paceline_analytics::export::{self, Format};
+use paceline_analytics::record_filter::{self, FieldCondition};
 use paceline_analytics::survey::codebook;
 use paceline_analytics::survey::dataset::{self, Built};
 use paceline_analytics::survey::facts::{self, Which};
@@ -43,6 +44,10 @@ pub struct Selection {
     /// The language of the labels (default: the questionnaire's first).
     #[arg(long)]
     language: Option<String>,
+    /// Only interviews of records whose field passes this condition (repeat to combine):
+    /// FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains), FIELD<VALUE, <=, >, >=.
+    #[arg(long = "where", value_name = "CONDITION")]
+    records: Vec<FieldCondition>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,7 +101,8 @@ async fn build(app: &App, selection: Selection) -> anyhow::Result<Built> {
             Some((from, to))
         }
     };
-    let facts = facts::read(&app.db, &selection.campaign, selection.interviews, range).await?;
+    let mut facts = facts::read(&app.db, &selection.campaign, selection.interviews, range).await?;
+    record_filter::restrict(&app.db, &mut facts, &selection.records, "--where").await?;
     if facts.interviews.is_empty() {
         return Err(ReportError::Empty(format!(
             "campaign '{}' has no {}interviews{}",
@@ -106,7 +112,16 @@ async fn build(app: &App, selection: Selection) -> anyhow::Result<Built> {
                 Which::Complete => "complete ",
                 Which::Partial => "partial ",
             },
-            if range.is_some() { " started in that range" } else { "" }
+            [
+                range.map(|_| " started in that range".to_string()),
+                (!selection.records.is_empty()).then(|| {
+                    let conditions: Vec<String> = selection.records.iter().map(ToString::to_string).collect();
+                    format!(" of records with {}", conditions.join(" and "))
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<String>()
         ))
         .into());
     }

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use paceline_analytics::export::{self, Format};
 use paceline_analytics::facts::Filter;
 use paceline_analytics::period::{Interval, Period};
+use paceline_analytics::record_filter::FieldCondition;
 use paceline_analytics::{Grouping, REPORTS};
 
 use super::App;
@@ -32,12 +33,20 @@ pub struct ReportArgs {
     /// Only this agent (login).
     #[arg(long)]
     agent: Option<String>,
+    /// Only records whose field passes this condition (repeat to combine): FIELD=VALUE,
+    /// FIELD!=VALUE, FIELD~TEXT (contains, ignoring case), FIELD<VALUE, <=, >, >=.
+    #[arg(long = "where", value_name = "CONDITION")]
+    records: Vec<FieldCondition>,
     /// agent-productivity, callbacks, return-visits: per day, week, month or year.
     #[arg(long, default_value = "day")]
     period: Period,
     /// dialer: per 15m, hour or day.
     #[arg(long, default_value = "hour")]
     interval: Interval,
+    /// The time zone whose days and hours the report follows and shows (an IANA name such as
+    /// Europe/London); --from and --to days are its days too.
+    #[arg(long, default_value = "UTC", value_parser = zone)]
+    time_zone: chrono_tz::Tz,
     /// table, csv, json, parquet or xlsx.
     #[arg(long, default_value = "table")]
     format: Format,
@@ -51,13 +60,25 @@ pub struct ReportArgs {
 
 /// A day (its midnight, or the next midnight when it ends a range) or an RFC 3339 time.
 pub(super) fn when(option: &str, text: &str, end: bool) -> anyhow::Result<DateTime<Utc>> {
+    when_in(option, text, end, chrono_tz::UTC)
+}
+
+/// [`when`] with days of `zone` (their local midnight).
+fn when_in(option: &str, text: &str, end: bool, zone: chrono_tz::Tz) -> anyhow::Result<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
     }
     let day = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .with_context(|| format!("{option} '{text}': give a day (2026-11-30) or a time (2026-11-30T09:00:00Z)"))?;
     let day = if end { day.succ_opt().unwrap_or(day) } else { day };
-    Ok(day.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    Ok(paceline_analytics::period::midnight_in(zone, day))
+}
+
+/// An IANA time zone name.
+fn zone(text: &str) -> Result<chrono_tz::Tz, String> {
+    text.parse::<chrono_tz::Tz>().map_err(|_| {
+        format!("'{text}' is not a time zone: give an IANA name such as UTC, Europe/London or America/New_York")
+    })
 }
 
 pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
@@ -66,11 +87,11 @@ pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
     }
     // Nothing has happened after now: an agent's last state runs to now at the latest.
     let to = match &args.to {
-        Some(text) => when("--to", text, true)?.min(app.now()),
+        Some(text) => when_in("--to", text, true, args.time_zone)?.min(app.now()),
         None => app.now(),
     };
     let from = match &args.from {
-        Some(text) => when("--from", text, false)?,
+        Some(text) => when_in("--from", text, false, args.time_zone)?,
         None => to - chrono::Duration::days(7),
     };
     let filter = Filter {
@@ -79,10 +100,12 @@ pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
         campaign: args.campaign,
         team: args.team,
         agent: args.agent,
+        records: args.records,
     };
     let grouping = Grouping {
         period: args.period,
         interval: args.interval,
+        zone: args.time_zone,
     };
     let png = match args.chart.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()) {
         None if args.chart.is_none() => false,
@@ -92,7 +115,7 @@ pub async fn run(app: &App, args: ReportArgs) -> anyhow::Result<()> {
     };
     let mut frame = paceline_analytics::run(&app.db, &args.name, &filter, grouping).await?;
     if let Some(path) = &args.chart {
-        let chart = paceline_analytics::report_chart::chart_for(&args.name, &frame)
+        let chart = paceline_analytics::report_chart::chart_in(&args.name, &frame, args.time_zone)
             .with_context(|| format!("the {} report has no chart", args.name))?;
         let bytes = if png {
             chart.png(1200, 700)?

@@ -12,16 +12,17 @@
 use std::path::Path as FilePath;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use paceline_analytics::export::{self, Format};
 use paceline_analytics::facts::Filter;
 use paceline_analytics::period::{Interval, Period};
+use paceline_analytics::record_filter::{self, FieldCondition};
 use paceline_analytics::survey::facts::{self as survey_facts, Which};
 use paceline_analytics::survey::{codebook, dataset};
-use paceline_analytics::{Grouping, REPORTS, ReportError, labelled, report_chart, sav};
+use paceline_analytics::{Grouping, REPORTS, ReportError, labelled, report_chart, sav, sss};
 use paceline_dialer::users::Role;
 use serde::{Deserialize, Serialize};
 
@@ -57,7 +58,8 @@ pub struct ReportInfo {
     pub name: &'static str,
     /// What it shows, in a line.
     pub about: &'static str,
-    /// The query options it reads (from, to, campaign, team, agent, period, interval).
+    /// The query options it reads (from, to, campaign, team, agent, where, period, interval,
+    /// time_zone).
     pub options: Vec<&'static str>,
     /// Whether it is about one survey campaign, which must be named.
     pub needs_campaign: bool,
@@ -67,16 +69,26 @@ pub struct ReportInfo {
 
 /// What each report is, the options it reads, and its chart.
 fn about(name: &'static str) -> ReportInfo {
-    const RANGE: [&str; 5] = ["from", "to", "campaign", "team", "agent"];
-    let with = |extra: &[&'static str]| RANGE.iter().chain(extra).copied().collect::<Vec<_>>();
+    const RANGE: [&str; 6] = ["from", "to", "campaign", "team", "agent", "where"];
+    // Reports that group by time follow a time zone's clock.
+    let with = |extra: &[&'static str]| {
+        let timed = extra.contains(&"period") || extra.contains(&"interval");
+        RANGE
+            .iter()
+            .chain(extra)
+            .chain(timed.then_some(&"time_zone"))
+            .copied()
+            .collect::<Vec<_>>()
+    };
     let (about, options, chart) = match name {
         "agent-productivity" => (
             "per agent and period: time ready, not ready (by reason), talking and in wrap-up; occupancy, dials, contacts, completes per hour",
-            with(&["period"]),
+            // Time in states belongs to no record: no `where`.
+            vec!["from", "to", "campaign", "team", "agent", "period", "time_zone"],
             Some("pie"),
         ),
         "dialer" => (
-            "per campaign and interval: dials, person answers, machines, abandons and the abandon rate, talk and ring times",
+            "per campaign and interval: dials, person answers, machines, abandons and the abandon rate, talk, ring and hold times, agent hours, contacts per agent hour and the dial level; the abandon rate over the campaign's compliance window against its ceiling",
             with(&["interval"]),
             Some("line"),
         ),
@@ -102,17 +114,17 @@ fn about(name: &'static str) -> ReportInfo {
         ),
         "aapor" => (
             "one survey campaign's AAPOR case counts and response, cooperation, refusal and contact rates",
-            vec!["campaign"],
+            vec!["campaign", "where"],
             None,
         ),
         "interview-length" => (
             "one survey campaign's completed interviews by length in minutes, of those started in the range",
-            vec!["campaign", "from", "to"],
+            vec!["campaign", "from", "to", "where"],
             Some("line"),
         ),
         _ => (
             "one survey campaign's questions in order: interviews that reached each, and broke off there",
-            vec!["campaign", "from", "to"],
+            vec!["campaign", "from", "to", "where"],
             Some("line"),
         ),
     };
@@ -152,6 +164,9 @@ pub struct ReportQuery {
     period: Option<String>,
     /// dialer: per 15m, hour (default) or day.
     interval: Option<String>,
+    /// The time zone whose days and hours the report follows and shows, an IANA name
+    /// (default UTC); `from` and `to` days are its days.
+    time_zone: Option<String>,
     /// json (default), csv, xlsx or parquet.
     format: Option<String>,
 }
@@ -191,12 +206,13 @@ pub struct ReportTable {
 /// `format=csv|xlsx|parquet`, as a file to save (admins and analysts; supervisors naming a
 /// campaign of their teams). An unknown report or a bad option is a 422 naming the field; a
 /// filter that matches nothing is a 422 without one.
-#[utoipa::path(get, path = "/api/reports/{name}", tag = "reports", params(("name" = String, Path, description = "the report: agent-productivity, dialer, dispositions, callbacks, return-visits, quotas, aapor, interview-length, drop-off"), ReportQuery), responses((status = 200, description = "the report", content((ReportTable = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/vnd.apache.parquet"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/reports/{name}", tag = "reports", params(("name" = String, Path, description = "the report: agent-productivity, dialer, dispositions, callbacks, return-visits, quotas, aapor, interview-length, drop-off"), ("where" = Option<Vec<String>>, Query, description = "only records whose field passes this condition; repeat to combine: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains, ignoring case), FIELD<VALUE, <=, >, >="), ReportQuery), responses((status = 200, description = "the report", content((ReportTable = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/vnd.apache.parquet"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn report(
     State(state): State<AppState>,
     user: Authed,
     Path(name): Path<String>,
     Query(query): Query<ReportQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let format = match given(&query.format).unwrap_or("json") {
         "json" => None,
@@ -210,7 +226,7 @@ pub async fn report(
             ));
         }
     };
-    let request = ReportRequest::read(&state, &user, name, &query).await?;
+    let request = ReportRequest::read(&state, &user, name, &query, raw.as_deref()).await?;
     let file = request.file_name(format.map_or("json", extension));
     let handle = tokio::runtime::Handle::current();
     let db = state.db.clone();
@@ -225,7 +241,7 @@ pub async fn report(
             .map_err(report_error)?;
         let Some(format) = format else {
             let columns: Vec<String> = frame.get_column_names().iter().map(|c| c.to_string()).collect();
-            let chart = report_chart::chart_for(&request.name, &frame).is_some();
+            let chart = report_chart::chart_in(&request.name, &frame, request.grouping.zone).is_some();
             let json = file_bytes(Format::Json, |format, path| {
                 export::write_file(&mut frame, format, path)
             })?;
@@ -250,13 +266,14 @@ pub async fn report(
 /// pie, chosen per report) for the same query, as SVG or PNG (admins and analysts; supervisors
 /// naming a campaign of their teams). A report without a chart (aapor), or with nothing to
 /// draw, is a 422 naming `report`.
-#[utoipa::path(get, path = "/api/reports/{name}/chart", tag = "reports", params(("name" = String, Path, description = "the report"), ReportQuery, Picture), responses((status = 200, description = "the chart", content((String = "image/svg+xml"), (Vec<u8> = "image/png"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/reports/{name}/chart", tag = "reports", params(("name" = String, Path, description = "the report"), ("where" = Option<Vec<String>>, Query, description = "only records whose field passes this condition; repeat to combine: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains, ignoring case), FIELD<VALUE, <=, >, >="), ReportQuery, Picture), responses((status = 200, description = "the chart", content((String = "image/svg+xml"), (Vec<u8> = "image/png"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn chart(
     State(state): State<AppState>,
     user: Authed,
     Path(name): Path<String>,
     Query(query): Query<ReportQuery>,
     Query(picture): Query<Picture>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let png = match given(&picture.image).unwrap_or("svg") {
         "svg" => false,
@@ -278,7 +295,7 @@ pub async fn chart(
         pixels(&picture.width, "width", 720)?,
         pixels(&picture.height, "height", 420)?,
     );
-    let request = ReportRequest::read(&state, &user, name, &query).await?;
+    let request = ReportRequest::read(&state, &user, name, &query, raw.as_deref()).await?;
     let handle = tokio::runtime::Handle::current();
     let db = state.db.clone();
     blocking(move || {
@@ -290,7 +307,7 @@ pub async fn chart(
                 request.grouping,
             ))
             .map_err(report_error)?;
-        let Some(chart) = report_chart::chart_for(&request.name, &frame) else {
+        let Some(chart) = report_chart::chart_in(&request.name, &frame, request.grouping.zone) else {
             return Err(WebError::invalid(
                 "report",
                 format!(
@@ -324,21 +341,39 @@ struct ReportRequest {
 }
 
 impl ReportRequest {
-    async fn read(state: &AppState, user: &Authed, name: String, query: &ReportQuery) -> Result<Self, WebError> {
+    async fn read(
+        state: &AppState,
+        user: &Authed,
+        name: String,
+        query: &ReportQuery,
+        raw: Option<&str>,
+    ) -> Result<Self, WebError> {
         user.require(&READERS)?;
+        let records = record_conditions(raw)?;
         if !REPORTS.contains(&name.as_str()) {
             return Err(report_error(ReportError::UnknownReport(name)));
         }
         let period: Period = option(&query.period, "period", "day")?;
         let interval: Interval = option(&query.interval, "interval", "hour")?;
+        let zone: chrono_tz::Tz = match given(&query.time_zone) {
+            None => chrono_tz::UTC,
+            Some(text) => text.parse().map_err(|_| {
+                WebError::invalid(
+                    "time_zone",
+                    format!(
+                        "'{text}' is not a time zone: give an IANA name such as UTC, Europe/London or America/New_York"
+                    ),
+                )
+            })?,
+        };
         // Nothing has happened after now: an agent's last state runs to now at the latest.
         let now = now(state).await;
         let to = match given(&query.to) {
-            Some(text) => instant("to", text, true)?.min(now),
+            Some(text) => instant_in("to", text, true, zone)?.min(now),
             None => now,
         };
         let from = match given(&query.from) {
-            Some(text) => instant("from", text, false)?,
+            Some(text) => instant_in("from", text, false, zone)?,
             None => to - Duration::days(7),
         };
         let campaign = match given(&query.campaign) {
@@ -359,8 +394,9 @@ impl ReportRequest {
                 campaign,
                 team: given(&query.team).map(str::to_string),
                 agent: given(&query.agent).map(str::to_string),
+                records,
             },
-            grouping: Grouping { period, interval },
+            grouping: Grouping { period, interval, zone },
         })
     }
 
@@ -381,7 +417,8 @@ impl ReportRequest {
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SurveyQuery {
-    /// answers: csv (default), json, parquet, xlsx or sav (SPSS); codebook: html (default) or md.
+    /// answers: csv (default), json, parquet, xlsx, sav (SPSS) or sss (triple-S: its XML and
+    /// data files in a ZIP archive); codebook: html (default) or md.
     format: Option<String>,
     /// all (default), complete or partial interviews.
     interviews: Option<String>,
@@ -400,32 +437,33 @@ pub struct SurveyQuery {
 
 /// `GET /api/campaigns/{name}/answers`: a survey campaign's answers, one row per interview with
 /// its sample fields and paradata, as `paceline export answers` writes them: CSV, JSON, Parquet,
-/// XLSX or SPSS `.sav`, as a file to save (admins, analysts, and supervisors of the campaign's
+/// XLSX, SPSS `.sav` or triple-S (zipped), as a file to save (admins, analysts, and supervisors of the campaign's
 /// teams). A campaign without such interviews is a 422.
-#[utoipa::path(get, path = "/api/campaigns/{name}/answers", tag = "reports", params(("name" = String, Path, description = "the campaign's name"), SurveyQuery), responses((status = 200, description = "the answers", content((String = "text/csv"), (Object = "application/json"), (Vec<u8> = "application/vnd.apache.parquet"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/x-spss-sav"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/campaigns/{name}/answers", tag = "reports", params(("name" = String, Path, description = "the campaign's name"), ("where" = Option<Vec<String>>, Query, description = "only records whose field passes this condition; repeat to combine: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains, ignoring case), FIELD<VALUE, <=, >, >="), SurveyQuery), responses((status = 200, description = "the answers", content((String = "text/csv"), (Object = "application/json"), (Vec<u8> = "application/vnd.apache.parquet"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/x-spss-sav"), (Vec<u8> = "application/zip"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn answers(
     State(state): State<AppState>,
     user: Authed,
     Path(name): Path<String>,
     Query(query): Query<SurveyQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     user.require(&READERS)?;
+    // The formats the frame writer does not write: SPSS, and triple-S's two files zipped.
+    enum Own {
+        Sav,
+        Sss,
+    }
     let format = match given(&query.format).unwrap_or("csv") {
-        "sav" => None,
-        "csv" => Some(Format::Csv),
-        "json" => Some(Format::Json),
-        "parquet" => Some(Format::Parquet),
-        "xlsx" => Some(Format::Xlsx),
-        "sss" => {
-            return Err(WebError::invalid(
-                "format",
-                "triple-S is two files (the XML and its data): write it with `paceline export answers --format sss`",
-            ));
-        }
+        "sav" => Err(Own::Sav),
+        "sss" => Err(Own::Sss),
+        "csv" => Ok(Format::Csv),
+        "json" => Ok(Format::Json),
+        "parquet" => Ok(Format::Parquet),
+        "xlsx" => Ok(Format::Xlsx),
         other => {
             return Err(WebError::invalid(
                 "format",
-                format!("'{other}' is not an answers format: csv, json, parquet, xlsx or sav"),
+                format!("'{other}' is not an answers format: csv, json, parquet, xlsx, sav or sss"),
             ));
         }
     };
@@ -434,15 +472,30 @@ pub async fn answers(
         "false" | "off" | "0" | "no" => false,
         other => return Err(WebError::invalid("labels", format!("'{other}' is not true or false"))),
     };
-    let selection = Selection::read(&state, &user, &name, &query).await?;
-    let file = selection.file_name("answers", format.map_or("sav", extension));
+    let selection = Selection::read(&state, &user, &name, &query, raw.as_deref()).await?;
+    let file = selection.file_name(
+        "answers",
+        match &format {
+            Ok(format) => extension(*format),
+            Err(Own::Sav) => "sav",
+            Err(Own::Sss) => "zip",
+        },
+    );
     blocking(move || {
         let built = selection.build()?;
         let data = &built.dataset;
-        let Some(format) = format else {
-            let mut bytes = Vec::new();
-            sav::write(data, &mut bytes).map_err(|e| WebError::invalid("format", e.to_string()))?;
-            return Ok(attachment("application/x-spss-sav", &file, bytes));
+        let format = match format {
+            Ok(format) => format,
+            Err(Own::Sav) => {
+                let mut bytes = Vec::new();
+                sav::write(data, &mut bytes).map_err(|e| WebError::invalid("format", e.to_string()))?;
+                return Ok(attachment("application/x-spss-sav", &file, bytes));
+            }
+            Err(Own::Sss) => {
+                let base = file.trim_end_matches(".zip");
+                let bytes = sss::zip(data, base).map_err(|e| WebError::invalid("format", e.to_string()))?;
+                return Ok(attachment("application/zip", &file, bytes));
+            }
         };
         let mut frame = labelled::frame(data, labels).map_err(|e| report_error(e.into()))?;
         let bytes = file_bytes(format, |format, path| export::write_file(&mut frame, format, path))?;
@@ -455,12 +508,13 @@ pub async fn answers(
 /// (variables, labels, codes, routing, counts), as `paceline export codebook` writes it: an
 /// HTML page (the default) or Markdown to save (`format=md`), for the same choice of
 /// interviews as the answers (admins, analysts, and supervisors of the campaign's teams).
-#[utoipa::path(get, path = "/api/campaigns/{name}/codebook", tag = "reports", params(("name" = String, Path, description = "the campaign's name"), SurveyQuery), responses((status = 200, description = "the codebook", content((String = "text/html"), (String = "text/markdown"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/campaigns/{name}/codebook", tag = "reports", params(("name" = String, Path, description = "the campaign's name"), ("where" = Option<Vec<String>>, Query, description = "only records whose field passes this condition; repeat to combine: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains, ignoring case), FIELD<VALUE, <=, >, >="), SurveyQuery), responses((status = 200, description = "the codebook", content((String = "text/html"), (String = "text/markdown"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn codebook(
     State(state): State<AppState>,
     user: Authed,
     Path(name): Path<String>,
     Query(query): Query<SurveyQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     user.require(&READERS)?;
     let html = match given(&query.format).unwrap_or("html") {
@@ -473,7 +527,7 @@ pub async fn codebook(
             ));
         }
     };
-    let selection = Selection::read(&state, &user, &name, &query).await?;
+    let selection = Selection::read(&state, &user, &name, &query, raw.as_deref()).await?;
     let file = selection.file_name("codebook", "md");
     blocking(move || {
         let built = selection.build()?;
@@ -513,7 +567,14 @@ struct Selection {
 }
 
 impl Selection {
-    async fn read(state: &AppState, user: &Authed, name: &str, query: &SurveyQuery) -> Result<Self, WebError> {
+    async fn read(
+        state: &AppState,
+        user: &Authed,
+        name: &str,
+        query: &SurveyQuery,
+        raw: Option<&str>,
+    ) -> Result<Self, WebError> {
+        let records = record_conditions(raw)?;
         let campaign = visible_campaign(state, user, name).await?;
         let which: Which = option(&query.interviews, "interviews", "all")?;
         let range = match (given(&query.from), given(&query.to)) {
@@ -536,7 +597,10 @@ impl Selection {
                 Some((from, to))
             }
         };
-        let facts = survey_facts::read(&state.db, &campaign.name, which, range)
+        let mut facts = survey_facts::read(&state.db, &campaign.name, which, range)
+            .await
+            .map_err(report_error)?;
+        record_filter::restrict(&state.db, &mut facts, &records, "where")
             .await
             .map_err(report_error)?;
         let fields = given(&query.fields).map(|f| {
@@ -620,6 +684,11 @@ fn option<T: std::str::FromStr<Err = String>>(
 /// A day (its midnight, or the next midnight when it ends a range, so the day is included) or
 /// an RFC 3339 time.
 fn instant(field: &str, text: &str, end: bool) -> Result<DateTime<Utc>, WebError> {
+    instant_in(field, text, end, chrono_tz::UTC)
+}
+
+/// [`instant`] with days of `zone` (their local midnight).
+fn instant_in(field: &str, text: &str, end: bool, zone: chrono_tz::Tz) -> Result<DateTime<Utc>, WebError> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text) {
         return Ok(at.with_timezone(&Utc));
     }
@@ -630,7 +699,7 @@ fn instant(field: &str, text: &str, end: bool) -> Result<DateTime<Utc>, WebError
         )
     })?;
     let day = if end { day.succ_opt().unwrap_or(day) } else { day };
-    Ok(day.and_hms_opt(0, 0, 0).expect("midnight").and_utc())
+    Ok(paceline_analytics::period::midnight_in(zone, day))
 }
 
 /// A report refusal as the client needs it: the option at fault as the field (`--format xlsx`
@@ -648,6 +717,17 @@ fn report_error(e: ReportError) -> WebError {
         },
         e => WebError::Internal(e.into()),
     }
+}
+
+/// The record-field conditions of a query string: every `where` parameter (it may be repeated).
+fn record_conditions(raw: Option<&str>) -> Result<Vec<FieldCondition>, WebError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(raw.unwrap_or_default()).map_err(|e| WebError::invalid("where", e.to_string()))?;
+    pairs
+        .into_iter()
+        .filter(|(key, value)| key == "where" && !value.trim().is_empty())
+        .map(|(_, value)| value.parse().map_err(|why: String| WebError::invalid("where", why)))
+        .collect()
 }
 
 /// Runs CPU work (Polars, encoders, drawing) on a blocking thread.

@@ -162,3 +162,18 @@ pub async fn seed_interviews(db: &paceline_dialer::Db) -> Vec<i64> {
     }
     ids
 }
+
+/// The `respondent_id` of the demo survey's first record (the first the seeded interviews
+/// are asked of).
+pub async fn first_respondent(db: &paceline_dialer::Db) -> String {
+    let (fields,): (sqlx::types::Json<serde_json::Value>,) = paceline_dialer::with_db!(db, |p| {
+        sqlx::query_as(
+            "SELECT r.fields FROM records r JOIN campaigns c ON c.id = r.campaign_id
+             WHERE c.name = 'demo-survey' ORDER BY r.id LIMIT 1",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap()
+    });
+    fields.0["respondent_id"].as_str().unwrap().to_string()
+}

@@ -58,6 +58,12 @@ pub enum Chart {
         /// A horizontal dashed line and its legend text, e.g. the abandon-rate ceiling.
         reference: Option<(String, f64)>,
     },
+    /// Charts one above the other, sharing the picture's height evenly, e.g. a campaign's
+    /// calls above its abandon rate against the ceiling.
+    Stack {
+        /// The charts, top first.
+        charts: Vec<Chart>,
+    },
 }
 
 /// One line of a line chart: its name in the legend and its points.
@@ -287,6 +293,12 @@ impl Chart {
             Chart::Pie { title, .. } => ("pie chart", title),
             Chart::Histogram { title, .. } => ("histogram", title),
             Chart::Line { title, .. } => ("line chart", title),
+            Chart::Stack { charts } => {
+                return match charts.first() {
+                    Some(first) => format!("the stack of charts from {}", first.name()),
+                    None => "the empty stack of charts".to_string(),
+                };
+            }
         };
         if title.trim().is_empty() {
             format!("the untitled {kind}")
@@ -334,6 +346,15 @@ impl Chart {
                 series,
                 reference.as_ref(),
             ),
+            Chart::Stack { charts } => {
+                if charts.is_empty() {
+                    return Err(ChartError::Empty { chart: self.name() });
+                }
+                for (chart, area) in charts.iter().zip(root.split_evenly((charts.len(), 1))) {
+                    chart.draw(&area)?;
+                }
+                Ok(())
+            }
         }
     }
 }
