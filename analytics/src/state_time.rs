@@ -158,21 +158,34 @@ fn pass<'a>(rows: impl Iterator<Item = Row<'a>>, to: i64, mut buckets: Buckets) 
     // The cell of each agent and period, and the one last added to.
     let mut cell_of: HashMap<(u32, i64), usize> = HashMap::new();
     let mut last_cell: Option<((u32, i64), usize)> = None;
-    let mut last_state: Option<(&str, u16)> = None;
+    // The states' codes by a hash of their length and ends: one comparison a row to confirm,
+    // where the states follow each other in turn (ready, reserved, on call, wrap-up).
+    let mut state_slots: [Option<u16>; 32] = [None; 32];
     let mut last_reason: Option<(&str, u16)> = None;
+    // Whether the row starts an agent's rows: known from the look at the next row.
+    let mut starts_agent = true;
     let mut rows = rows.peekable();
     while let Some(row) = rows.next() {
-        let Some(name) = row.agent else { continue };
-        if out.agents.last().is_none_or(|last| last != name) {
+        let Some(name) = row.agent else {
+            starts_agent = true;
+            continue;
+        };
+        let same_agent_next = matches!(rows.peek(), Some(next) if next.agent == Some(name));
+        if std::mem::replace(&mut starts_agent, !same_agent_next) {
             out.agents.push(name.to_string());
         }
         let who = (out.agents.len() - 1) as u32;
         let text = row.state.unwrap_or("");
-        let code = match last_state {
-            Some((t, c)) if t == text => c,
+        let bytes = text.as_bytes();
+        let slot = (bytes.len() * 31
+            + usize::from(bytes.first().copied().unwrap_or(0))
+            + 7 * usize::from(bytes.last().copied().unwrap_or(0)))
+            % state_slots.len();
+        let code = match state_slots[slot] {
+            Some(c) if out.states[usize::from(c)] == text => c,
             _ => {
                 let c = intern(&mut out.states, text);
-                last_state = Some((text, c));
+                state_slots[slot] = Some(c);
                 c
             }
         };
@@ -192,7 +205,7 @@ fn pass<'a>(rows: impl Iterator<Item = Row<'a>>, to: i64, mut buckets: Buckets) 
             _ => 0,
         };
         let until = match rows.peek() {
-            Some(next) if next.agent == Some(name) => next.at.min(to),
+            Some(next) if same_agent_next => next.at.min(to),
             _ => to,
         };
         let mut from = row.at;
