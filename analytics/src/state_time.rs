@@ -83,6 +83,87 @@ fn texts(frame: &DataFrame, name: &str) -> Result<StringChunked, ReportError> {
 /// state and reason with time. Returned with whether each agent's rows came in one run (as
 /// they should), so that the rows are one per agent, period, state and reason.
 pub fn cut(changes: &DataFrame, to: DateTime<Utc>, bucket: Bucket, zone: Tz) -> Result<(DataFrame, bool), ReportError> {
+    let (passes, once) = passes(changes, to, bucket, zone)?;
+    Ok((frame_of(passes)?, once))
+}
+
+/// The same cut as a table: one row per agent's run of rows and period, with `agent`,
+/// `period`, `logged_in` (every state's time), a column per state of `states` (`(state,
+/// column)`), and one per not-ready reason, `not_ready:REASON` in the order of the reasons'
+/// texts; times in seconds (Float64). Returned with whether each agent's rows came in one run.
+pub fn cut_wide(
+    changes: &DataFrame,
+    to: DateTime<Utc>,
+    bucket: Bucket,
+    zone: Tz,
+    states: &[(&str, &str)],
+) -> Result<(DataFrame, bool), ReportError> {
+    let (passes, once) = passes(changes, to, bucket, zone)?;
+    let mut reasons: Vec<&str> = passes
+        .iter()
+        .flat_map(|p| p.reasons.iter().map(String::as_str))
+        .collect();
+    reasons.sort_unstable();
+    reasons.dedup();
+    let rows: usize = passes.iter().map(|p| p.cells.len()).sum();
+    let mut agents: Vec<&str> = Vec::with_capacity(rows);
+    let mut periods: Vec<i64> = Vec::with_capacity(rows);
+    let mut logged_in: Vec<f64> = Vec::with_capacity(rows);
+    let mut by_state: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); states.len()];
+    let mut by_reason: Vec<Vec<f64>> = vec![Vec::with_capacity(rows); reasons.len()];
+    for pass in &passes {
+        // Each of the pass's state and reason codes to its column, if it has one.
+        let state_column: Vec<Option<usize>> = pass
+            .states
+            .iter()
+            .map(|text| states.iter().position(|(state, _)| state == text))
+            .collect();
+        let reason_column: Vec<Option<usize>> = pass
+            .reasons
+            .iter()
+            .map(|text| reasons.binary_search(&text.as_str()).ok())
+            .collect();
+        let not_ready = pass.states.iter().position(|s| s == "not_ready");
+        for cell in &pass.cells {
+            agents.push(&pass.agents[cell.agent as usize]);
+            periods.push(cell.period);
+            let (mut all, mut each, mut why) = (0, vec![0i64; states.len()], vec![0i64; reasons.len()]);
+            for (state, reason, ms) in &cell.sums {
+                all += ms;
+                if let Some(column) = state_column[usize::from(*state)] {
+                    each[column] += ms;
+                }
+                if Some(usize::from(*state)) == not_ready
+                    && let Some(Some(column)) = reason.checked_sub(1).map(|r| reason_column[usize::from(r)])
+                {
+                    why[column] += ms;
+                }
+            }
+            logged_in.push(all as f64 / 1000.0);
+            for (column, ms) in by_state.iter_mut().zip(each) {
+                column.push(ms as f64 / 1000.0);
+            }
+            for (column, ms) in by_reason.iter_mut().zip(why) {
+                column.push(ms as f64 / 1000.0);
+            }
+        }
+    }
+    let mut columns = vec![
+        Column::new("agent".into(), agents),
+        Column::new("period".into(), periods).cast(&time_dtype())?,
+        Column::new("logged_in".into(), logged_in),
+    ];
+    for ((_, name), values) in states.iter().zip(by_state) {
+        columns.push(Column::new((*name).into(), values));
+    }
+    for (reason, values) in reasons.iter().zip(by_reason) {
+        columns.push(Column::new(format!("not_ready:{reason}").into(), values));
+    }
+    Ok((DataFrame::new(rows, columns)?, once))
+}
+
+/// The two passes over the rows, and whether each agent's rows came in one run.
+fn passes(changes: &DataFrame, to: DateTime<Utc>, bucket: Bucket, zone: Tz) -> Result<([Pass; 2], bool), ReportError> {
     let agent = texts(changes, "agent")?;
     let state = texts(changes, "to_state")?;
     let reason = texts(changes, "reason")?;
@@ -134,7 +215,7 @@ pub fn cut(changes: &DataFrame, to: DateTime<Utc>, bucket: Bucket, zone: Tz) -> 
     });
     let mut seen = std::collections::HashSet::new();
     let once = first.agents.iter().chain(&second.agents).all(|a| seen.insert(a));
-    Ok((frame_of([first, second])?, once))
+    Ok(([first, second], once))
 }
 
 /// A text column's values, chunk after chunk.
