@@ -152,10 +152,8 @@ pub async fn run(db: &Db, name: &str, filter: &facts::Filter, grouping: Grouping
                 filter.campaign.as_ref().map(|c| format!(" in campaign '{c}'")),
                 filter.team.as_ref().map(|t| format!(" for team '{t}'")),
                 filter.agent.as_ref().map(|a| format!(" for agent '{a}'")),
-                (!filter.records.is_empty()).then(|| {
-                    let conditions: Vec<String> = filter.records.iter().map(ToString::to_string).collect();
-                    format!(" for records with {}", conditions.join(" and "))
-                }),
+                (!filter.records.is_empty())
+                    .then(|| format!(" for records with {}", record_filter::describe(&filter.records))),
             ]
             .into_iter()
             .flatten()
@@ -221,8 +219,9 @@ async fn attempts(
 }
 
 /// The dialer report with each campaign's staffing (its agents' logged-in time), and its
-/// abandon rate over its compliance window against its ceiling: the attempts are read from a window before the range, so the first intervals'
-/// windows hold their earlier calls, and only the range's intervals are kept.
+/// abandon rate over its compliance window against its ceiling. The attempts are read from a
+/// window before the range, so that the first intervals' windows hold their earlier calls;
+/// the report itself counts the range's.
 async fn dialer_report(
     db: &Db,
     filter: &facts::Filter,
@@ -249,28 +248,28 @@ async fn dialer_report(
         from: filter.from - reach,
         ..filter.clone()
     };
-    let all = facts::attempts_frame(&attempts(db, &wide, keep).await?);
+    let reach_back = attempts(db, &wide, keep).await?;
+    // The report counts the range's attempts; the window reaches back before it.
+    let in_range: Vec<facts::Attempt> = reach_back
+        .iter()
+        .filter(|a| a.queued_at >= filter.from)
+        .cloned()
+        .collect();
+    let (in_range, all) = (facts::attempts_frame(&in_range), facts::attempts_frame(&reach_back));
     let calendar = calendar(
         period::Bucket::Interval(grouping.interval),
         grouping.zone,
         wide.from,
         filter.to,
     )?;
-    let report = dialer::report_in(all.clone().lazy(), &calendar)?;
+    let report = dialer::report_in(in_range.clone().lazy(), &calendar)?;
     let changes = facts::state_changes(db, filter).await?;
     let agent_seconds = staffing::per_campaign(
         &staffing::logged_in(&changes, filter.to, grouping.interval, grouping.zone),
         &facts::assignments(db).await?,
     );
-    let report = dialer::with_staffing(report, all.clone().lazy(), &calendar, &agent_seconds)?;
-    let report = dialer::against_ceiling(report, all.lazy(), &calendar, &rules)?;
-    // The intervals of the range: from the one its start falls in.
-    let first = period::Bucket::Interval(grouping.interval).start_in(grouping.zone, filter.from);
-    let from = polars::prelude::lit(first.timestamp_millis()).cast(facts::time_dtype());
-    Ok(report
-        .lazy()
-        .filter(polars::prelude::col("interval").gt_eq(from))
-        .collect()?)
+    let report = dialer::with_staffing(report, in_range.lazy(), &calendar, &agent_seconds)?;
+    dialer::against_ceiling(report, all.lazy(), &calendar, &rules)
 }
 
 /// A report about one survey campaign (`filter.campaign`): its quota cells and AAPOR rates as

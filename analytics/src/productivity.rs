@@ -37,18 +37,27 @@ fn streamed(plan: LazyFrame) -> Result<DataFrame, ReportError> {
     )
 }
 
+/// The columns of the changes the cut reads, in their order (by agent, then as they
+/// happened): the cut is one pass over them (see `state_time`).
+fn cut_columns(changes: LazyFrame) -> Result<DataFrame, ReportError> {
+    Ok(changes
+        .select([col("agent"), col("at"), col("to_state"), col("reason")])
+        .collect()?)
+}
+
+/// Frees the columns on another thread: fifty million texts take a fifth of a second to
+/// free, which is no part of the report.
+fn drop_later(columns: DataFrame) {
+    std::thread::spawn(move || drop(columns));
+}
+
 /// Each agent's milliseconds in each state (and, when not ready, reason), per period: the
 /// columns `agent`, `period`, `state`, `reason` (strings; `reason` only for not ready) and
 /// `ms` (Int64). See [`state_times`].
 fn state_millis(changes: LazyFrame, to: DateTime<Utc>, calendar: &Calendar) -> Result<DataFrame, ReportError> {
-    // The rows in their order (by agent, then as they happened); the cut is one pass over
-    // the columns (see `state_time`).
-    let columns = changes
-        .select([col("agent"), col("at"), col("to_state"), col("reason")])
-        .collect()?;
+    let columns = cut_columns(changes)?;
     let (pieces, agents_once) = state_time::cut(&columns, to, calendar.bucket(), calendar.zone())?;
-    // Fifty million texts take a fifth of a second to free: not on the report's time.
-    std::thread::spawn(move || drop(columns));
+    drop_later(columns);
     if agents_once {
         return Ok(pieces);
     }
@@ -98,14 +107,10 @@ pub fn report_in(
     to: DateTime<Utc>,
     calendar: &Calendar,
 ) -> Result<DataFrame, ReportError> {
-    // The time in each state as the table's columns straight from the cut (see
-    // `state_time`), the rows read in their order (by agent, then as they happened).
-    let columns = changes
-        .select([col("agent"), col("at"), col("to_state"), col("reason")])
-        .collect()?;
+    // The time in each state as the table's columns straight from the cut.
+    let columns = cut_columns(changes)?;
     let (time, agents_once) = state_time::cut_wide(&columns, to, calendar.bucket(), calendar.zone(), &STATE_COLUMNS)?;
-    // Fifty million texts take a fifth of a second to free: not on the report's time.
-    std::thread::spawn(move || drop(columns));
+    drop_later(columns);
     let time_columns: Vec<String> = time
         .get_column_names()
         .into_iter()

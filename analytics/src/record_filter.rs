@@ -106,6 +106,15 @@ impl FromStr for FieldCondition {
     }
 }
 
+/// Conditions as a reader would say them: `region=North and age>=40`.
+pub fn describe(conditions: &[FieldCondition]) -> String {
+    conditions
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
 /// A condition's value read as its field's type.
 #[derive(Debug, Clone, PartialEq)]
 enum Wanted {

@@ -114,10 +114,8 @@ async fn build(app: &App, selection: Selection) -> anyhow::Result<Built> {
             },
             [
                 range.map(|_| " started in that range".to_string()),
-                (!selection.records.is_empty()).then(|| {
-                    let conditions: Vec<String> = selection.records.iter().map(ToString::to_string).collect();
-                    format!(" of records with {}", conditions.join(" and "))
-                }),
+                (!selection.records.is_empty())
+                    .then(|| format!(" of records with {}", record_filter::describe(&selection.records))),
             ]
             .into_iter()
             .flatten()
