@@ -709,3 +709,94 @@ proptest! {
             .block_on(check_case(case));
     }
 }
+
+#[tokio::test]
+async fn a_running_campaign_takes_changes_to_its_agents_settings_and_lifecycle_at_once() {
+    use paceline_dialer::campaign::LifecycleStep;
+    use paceline_dialer::campaign::store as campaigns;
+    use paceline_dialer::clock::Clock;
+
+    let test = TestDb::new().await;
+    let db = &test.db;
+    let scenario = world("[outcomes]\nperson = 0.5\nno_answer = 0.5", 600);
+    let mut rig = rig(db, scenario, mode(DialMode::Progressive)).await;
+    rig.ready(3).await;
+    let (id, name) = (rig.centre.campaign, rig.centre.campaign_name.clone());
+    let agents = rig.centre.agents.clone();
+    rig.run_until(start() + Duration::minutes(10), |_| {}).await;
+    let dials_of = |all: &[Attempt], since: DateTime<Utc>| all.iter().filter(|a| a.dialed_at.unwrap() >= since).count();
+    let bridged_to = async |agent: UserId, since: DateTime<Utc>| -> i64 {
+        let sql = "SELECT COUNT(*) FROM attempts WHERE campaign_id = $1 AND agent_id = $2 AND bridged_at >= $3";
+        with_db!(db, |p| sqlx::query_scalar(sql)
+            .bind(id)
+            .bind(agent)
+            .bind(since)
+            .fetch_one(p)
+            .await
+            .unwrap())
+    };
+    assert!(bridged_to(agents[2], start()).await > 0, "the third agent took no call");
+
+    // The campaign's team gives way to the first two agents by name, and the ceiling changes.
+    let mut logins = Vec::new();
+    for agent in &agents[..3] {
+        let sql = "SELECT login FROM users WHERE id = $1";
+        let login: String = with_db!(db, |p| sqlx::query_scalar(sql).bind(*agent).fetch_one(p).await.unwrap());
+        logins.push(login);
+    }
+    let mut config = CampaignConfig::of(&campaigns::find(db, &name).await.unwrap());
+    assert!(!config.teams.is_empty(), "the agents come by team");
+    config.teams.clear();
+    config.agents = logins[..2].to_vec();
+    config.settings.abandon.ceiling = 0.01;
+    campaigns::update(db, &name, &config, rig.clock.now()).await.unwrap();
+    rig.engine.campaign_changed(id).await.unwrap();
+    let changed = rig.clock.now();
+    assert_eq!(rig.engine.running_settings(id).unwrap().abandon.ceiling, 0.01);
+    assert_eq!(rig.engine.window(id).unwrap().ceiling, 0.01);
+    assert_eq!(rig.engine.agent_campaigns(agents[2]), Some(&[][..]));
+    assert_eq!(rig.engine.agent_campaigns(agents[0]), Some(&[id][..]));
+    rig.run_until(changed + Duration::minutes(10), |_| {}).await;
+    // A call the third agent had when the change came may end after it; no new one bridges.
+    let after_change = changed + Duration::minutes(2);
+    assert_eq!(
+        bridged_to(agents[2], after_change).await,
+        0,
+        "an unassigned agent still took calls"
+    );
+    assert!(bridged_to(agents[0], after_change).await > 0);
+
+    // Paused in the store: no more dials. Resumed: dials again, on the same runtime.
+    let paused = rig.clock.now();
+    campaigns::step(db, &name, LifecycleStep::Pause, None, paused)
+        .await
+        .unwrap();
+    rig.engine.campaign_changed(id).await.unwrap();
+    assert!(rig.engine.running_settings(id).is_none());
+    rig.run_until(paused + Duration::minutes(10), |_| {}).await;
+    assert_eq!(dials_of(&attempts(db, id).await, paused), 0, "a paused campaign dialed");
+    let resumed = rig.clock.now();
+    campaigns::step(db, &name, LifecycleStep::Resume, None, resumed)
+        .await
+        .unwrap();
+    rig.engine.campaign_changed(id).await.unwrap();
+    assert_eq!(rig.engine.agent_campaigns(agents[0]), Some(&[id][..]));
+    rig.run_until(resumed + Duration::minutes(10), |_| {}).await;
+    assert!(
+        dials_of(&attempts(db, id).await, resumed) > 10,
+        "the resumed campaign did not dial"
+    );
+
+    // The third agent is assigned again and joins while the campaign runs.
+    let mut config = CampaignConfig::of(&campaigns::find(db, &name).await.unwrap());
+    config.agents.push(logins[2].clone());
+    campaigns::update(db, &name, &config, rig.clock.now()).await.unwrap();
+    rig.engine.campaign_changed(id).await.unwrap();
+    assert_eq!(rig.engine.agent_campaigns(agents[2]), Some(&[id][..]));
+    let rejoined = rig.clock.now();
+    rig.run_until(rejoined + Duration::minutes(10), |_| {}).await;
+    assert!(
+        bridged_to(agents[2], rejoined).await > 0,
+        "the agent assigned again took no call"
+    );
+}

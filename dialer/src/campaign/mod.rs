@@ -79,6 +79,18 @@ struct ConfigHead {
 const HEAD_KEYS: [&str; 4] = ["kind", "agents", "teams", "dispositions"];
 
 impl CampaignConfig {
+    /// A campaign's configuration as it stands, to change a part of and save through
+    /// `campaign::store::update`; its dispositions are kept as they are.
+    pub fn of(campaign: &Campaign) -> Self {
+        Self {
+            kind: Some(campaign.kind),
+            agents: campaign.agents.clone(),
+            teams: campaign.teams.clone(),
+            dispositions: None,
+            settings: campaign.settings.clone(),
+        }
+    }
+
     /// Parses a TOML configuration; errors name the line and the key.
     pub fn from_toml(text: &str) -> Result<Self, String> {
         let table: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;

@@ -246,6 +246,12 @@ pub trait Strategy: Send {
     /// The next time the strategy wants to decide even if nothing changes (a periodic loop,
     /// a forecast coming due); `None` if only changes matter.
     fn next_wakeup(&self, now: Secs) -> Option<Secs>;
+    /// Takes a campaign's changed settings (a new ceiling, say) without forgetting what it
+    /// learned; `false` when it cannot, and a new one must be built.
+    fn reconfigure(&mut self, config: &PacerConfig) -> bool {
+        let _ = config;
+        false
+    }
 }
 
 /// The strategies by name, for settings and the command line.

@@ -405,6 +405,19 @@ impl Strategy for Predictive {
         "predictive"
     }
 
+    fn reconfigure(&mut self, config: &PacerConfig) -> bool {
+        // The duration priors were laid out over the ring timeout: a new one needs new priors.
+        if config.ring_timeout_s != self.config.ring_timeout_s {
+            return false;
+        }
+        self.config.ceiling = config.ceiling;
+        self.config.grace_s = config.grace_s;
+        // The grids hold the old grace time; the next decision rebuilds them.
+        self.grids = None;
+        self.grids_at = f64::NEG_INFINITY;
+        true
+    }
+
     fn observe(&mut self, observation: &Observation) {
         match *observation {
             Observation::Dialed { .. } => {}

@@ -5,7 +5,7 @@
 //! wakeup.
 
 use super::estimate::PersonRate;
-use super::{AgentPhase, Decision, DialPhase, Explain, Observation, Situation, Strategy};
+use super::{AgentPhase, Decision, DialPhase, Explain, Observation, PacerConfig, Situation, Strategy};
 
 /// Ready agent weight, dials still ringing, and answered calls waiting: one pass over each list.
 fn tally(situation: &Situation<'_>) -> (f64, usize, usize) {
@@ -37,6 +37,11 @@ impl Progressive {
 impl Strategy for Progressive {
     fn name(&self) -> &'static str {
         "progressive"
+    }
+
+    fn reconfigure(&mut self, _config: &PacerConfig) -> bool {
+        // Nothing in the campaign's pacing settings shapes it.
+        true
     }
 
     fn observe(&mut self, _observation: &Observation) {}
@@ -124,6 +129,11 @@ impl FixedRatio {
 impl Strategy for FixedRatio {
     fn name(&self) -> &'static str {
         "fixed-ratio"
+    }
+
+    fn reconfigure(&mut self, _config: &PacerConfig) -> bool {
+        // Nothing in the campaign's pacing settings shapes it.
+        true
     }
 
     fn observe(&mut self, observation: &Observation) {

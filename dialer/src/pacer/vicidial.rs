@@ -28,7 +28,7 @@
 //!   strategy's clock has no time of day, and the two differ by at most 40, i.e. by 0.04 in
 //!   the factor.
 
-use super::{AgentPhase, Decision, DialPhase, Explain, Observation, Secs, Situation, Strategy};
+use super::{AgentPhase, Decision, DialPhase, Explain, Observation, PacerConfig, Secs, Situation, Strategy};
 
 /// What the level does when the drop rate since the start is above the drop percentage
 /// (VICIdial's dial methods ADAPT_HARD_LIMIT, ADAPT_AVERAGE, ADAPT_TAPERED).
@@ -464,6 +464,11 @@ fn hhmm(seconds: f64) -> f64 {
 impl Strategy for VicidialAdaptive {
     fn name(&self) -> &'static str {
         "vicidial-adaptive"
+    }
+
+    fn reconfigure(&mut self, config: &PacerConfig) -> bool {
+        self.config.drop_percentage = Some(config.ceiling);
+        true
     }
 
     fn observe(&mut self, observation: &Observation) {

@@ -711,7 +711,10 @@ impl<S: Switch> Engine<S> {
         Ok(())
     }
 
-    /// Starts dialing a running campaign, with its own pacer or the one given.
+    /// Starts dialing a running campaign, with its own pacer or the one given. A campaign
+    /// this engine already holds (paused, or running with settings changed since) takes its
+    /// stored settings, dispositions and agents without losing its calls, its abandon
+    /// window or what its pacer learned.
     pub async fn run_campaign(
         &mut self,
         reference: &str,
@@ -726,82 +729,138 @@ impl<S: Switch> Engine<S> {
         }
         let id = campaign.id;
         let dispositions = crate::campaign::store::dispositions(&self.db, id).await?;
-        let modes = campaign.settings.dial_modes();
-        if modes.contains(&DialMode::Agentless) {
-            for (key, action) in &campaign.settings.agentless.replies {
-                if action != "agent" && !dispositions.iter().any(|d| &d.code == action) {
-                    return Err(EngineError::CannotRun {
-                        campaign: campaign.name.clone(),
-                        reason: format!("agentless.replies.{key}: '{action}' is not one of its dispositions"),
-                    });
+        check_agentless(&campaign, &dispositions)?;
+        let assigned = assigned_agents(&self.db, id).await?;
+        // The window is counted again from the store, so what this engine journaled goes first.
+        self.commit().await?;
+        let now = self.clock.now();
+        let window = campaign_window(&self.db, &campaign, now).await?;
+        let config = crate::pacer::PacerConfig::for_campaign(&campaign.settings);
+        // Agents who join its desks: all assigned when it starts or resumes; when it runs on
+        // with changed settings, only the newly assigned (the others chose their campaigns).
+        let joining: HashSet<UserId>;
+        if let Some(run) = self.runs.get_mut(&id) {
+            joining = if run.active {
+                assigned.difference(&run.assigned).copied().collect()
+            } else {
+                assigned.clone()
+            };
+            match strategy {
+                Some(strategy) => run.strategy = strategy,
+                None => {
+                    let same = run.campaign.settings.pacer == campaign.settings.pacer;
+                    if !(same && run.strategy.reconfigure(&config)) {
+                        run.strategy = build_strategy(campaign.settings.pacer, &campaign);
+                    }
                 }
             }
-            let no_reply = &campaign.settings.agentless.no_reply;
-            if !dispositions.iter().any(|d| &d.code == no_reply) {
-                return Err(EngineError::CannotRun {
-                    campaign: campaign.name.clone(),
-                    reason: format!("agentless.no_reply: '{no_reply}' is not one of its dispositions"),
-                });
-            }
+            run.campaign = campaign;
+            run.dispositions = dispositions;
+            run.assigned = assigned;
+            run.window = window;
+            run.active = true;
+            // Look for records again now: the hours or the rules may let more through.
+            run.dry_until = now;
+            run.owned_dry_until = now;
+            run.zones_read = None;
+        } else {
+            joining = assigned.clone();
+            let strategy = match strategy {
+                Some(strategy) => strategy,
+                None => build_strategy(campaign.settings.pacer, &campaign),
+            };
+            self.runs.insert(
+                id,
+                Run {
+                    campaign,
+                    dispositions,
+                    strategy,
+                    assigned,
+                    hopper: VecDeque::new(),
+                    owned: Vec::new(),
+                    dry_until: now,
+                    owned_dry_until: now,
+                    zones: Vec::new(),
+                    zones_read: None,
+                    window,
+                    dial_rate: 0.0,
+                    rate_at: now,
+                    wakeup: None,
+                    paced_at: None,
+                    in_flight: InFlight::default(),
+                    waiting: VecDeque::new(),
+                    live: 0,
+                    active: true,
+                },
+            );
         }
-        let assigned = assigned_agents(&self.db, id).await?;
-        let now = self.clock.now();
-        let settings = &campaign.settings;
-        let mut window = AbandonWindow::new(
-            Duration::hours(i64::from(settings.abandon.window_hours)),
-            settings.abandon.ceiling,
-            if settings.amd.enabled {
-                settings.amd.false_positive
-            } else {
-                0.0
-            },
-        );
-        load_window(
-            &self.db,
-            id,
-            now - Duration::hours(i64::from(settings.abandon.window_hours)),
-            &mut window,
-        )
-        .await?;
-        let strategy = match strategy {
-            Some(strategy) => strategy,
-            None => build_strategy(settings.pacer, &campaign),
-        };
+        let assigned = &self.runs[&id].assigned;
         for (agent, desk) in &mut self.desks {
-            if assigned.contains(agent) && !desk.campaigns.contains(&id) {
-                desk.campaigns.push(id);
+            if joining.contains(agent) {
+                if !desk.campaigns.contains(&id) {
+                    desk.campaigns.push(id);
+                }
+            } else if !assigned.contains(agent) {
+                // No longer assigned: no new calls from it (a call in progress goes on).
+                desk.campaigns.retain(|c| *c != id);
             }
         }
-        self.runs.insert(
-            id,
-            Run {
-                campaign,
-                dispositions,
-                strategy,
-                assigned,
-                hopper: VecDeque::new(),
-                owned: Vec::new(),
-                dry_until: now,
-                owned_dry_until: now,
-                zones: Vec::new(),
-                zones_read: None,
-                window,
-                dial_rate: 0.0,
-                rate_at: now,
-                wakeup: None,
-                paced_at: None,
-                in_flight: InFlight::default(),
-                waiting: VecDeque::new(),
-                live: 0,
-                active: true,
-            },
-        );
+        // Agents working in a mode the campaign no longer allows go back to its own.
+        let settings = &self.runs[&id].campaign.settings;
+        let (allowed, default) = (settings.dial_modes(), settings.dial_mode);
+        let moved: Vec<UserId> = self
+            .desks
+            .iter()
+            .filter(|(_, d)| d.campaigns.contains(&id) && !allowed.contains(&d.mode))
+            .map(|(a, _)| *a)
+            .collect();
+        for agent in moved {
+            if let Err(e) = self.set_mode(agent, default).await {
+                tracing::warn!(agent, error = %e, "agent's dial mode no longer allowed and not switched");
+            }
+        }
         self.dirty.insert(id);
         for agent in self.ready_agents_of(id) {
             self.agent_available(agent).await?;
         }
         self.settle().await?;
         Ok(id)
+    }
+
+    /// Brings a campaign this engine runs in line with the store after someone changed it
+    /// (its settings, agents, teams, or its lifecycle): a running campaign takes the change
+    /// at once (see [`Engine::run_campaign`]); one no longer running stops dialing.
+    pub async fn campaign_changed(&mut self, campaign: i64) -> Result<(), EngineError> {
+        let stored = crate::campaign::store::find(&self.db, &campaign.to_string()).await?;
+        let active = self.runs.get(&campaign).is_some_and(|r| r.active);
+        if stored.status == CampaignStatus::Running {
+            self.run_campaign(&campaign.to_string(), None).await?;
+        } else if active {
+            self.stop_campaign(campaign).await?;
+        }
+        Ok(())
+    }
+
+    /// Reads the teams of every signed-in agent again, after team memberships changed (the
+    /// records a team owns go to its members).
+    pub async fn teams_changed(&mut self) -> Result<(), EngineError> {
+        let agents: Vec<UserId> = self.desks.keys().copied().collect();
+        for agent in agents {
+            let teams = teams_of(&self.db, agent).await?;
+            if let Some(desk) = self.desks.get_mut(&agent) {
+                desk.teams = teams;
+                self.dirty.extend(desk.campaigns.iter().copied());
+            }
+        }
+        self.settle().await
+    }
+
+    /// The settings a campaign runs with in this engine now, if it holds the campaign.
+    pub fn running_settings(&self, campaign: i64) -> Option<&crate::campaign::CampaignSettings> {
+        self.runs
+            .get(&campaign)
+            .filter(|r| r.active)
+            .map(|r| &r.campaign.settings)
     }
 
     /// Stops dialing a campaign (paused or closed): reserved records go back to the store;
@@ -1039,6 +1098,44 @@ async fn teams_of(db: &Db, agent: UserId) -> Result<Vec<TeamId>, sqlx::Error> {
 }
 
 /// Counts the campaign's answers and abandons since `since` into its window.
+/// Refuses an agentless campaign whose reply actions name dispositions it does not have.
+fn check_agentless(campaign: &Campaign, dispositions: &[Disposition]) -> Result<(), EngineError> {
+    if !campaign.settings.dial_modes().contains(&DialMode::Agentless) {
+        return Ok(());
+    }
+    let known = |code: &str| dispositions.iter().any(|d| d.code == code);
+    for (key, action) in &campaign.settings.agentless.replies {
+        if action != "agent" && !known(action) {
+            return Err(EngineError::CannotRun {
+                campaign: campaign.name.clone(),
+                reason: format!("agentless.replies.{key}: '{action}' is not one of its dispositions"),
+            });
+        }
+    }
+    let no_reply = &campaign.settings.agentless.no_reply;
+    if !known(no_reply) {
+        return Err(EngineError::CannotRun {
+            campaign: campaign.name.clone(),
+            reason: format!("agentless.no_reply: '{no_reply}' is not one of its dispositions"),
+        });
+    }
+    Ok(())
+}
+
+/// A campaign's abandon window as its settings lay it out, counted from the stored attempts.
+async fn campaign_window(db: &Db, campaign: &Campaign, now: DateTime<Utc>) -> Result<AbandonWindow, sqlx::Error> {
+    let settings = &campaign.settings;
+    let length = Duration::hours(i64::from(settings.abandon.window_hours));
+    let false_positive = if settings.amd.enabled {
+        settings.amd.false_positive
+    } else {
+        0.0
+    };
+    let mut window = AbandonWindow::new(length, settings.abandon.ceiling, false_positive);
+    load_window(db, campaign.id, now - length, &mut window).await?;
+    Ok(window)
+}
+
 async fn load_window(
     db: &Db,
     campaign: i64,
