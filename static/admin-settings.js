@@ -1,12 +1,14 @@
 // The admin console's settings panel (CATI-07, DIAL-09): a form for a campaign's calling
-// hours, dial modes, abandon ceiling, caller ID, attempts, retry rules and record fields, each
-// saved whole through the API; a refusal marks the setting it names. The TOML box beside it
-// saves the whole configuration.
+// hours (days, ranges, other ranges by day, holidays), dial modes, abandon ceiling and its
+// window, pacer, answering-machine detection, caller ID, attempts, retry rules and record
+// fields, each saved whole through the API; a refusal marks the setting it names. The TOML
+// box beside it saves the whole configuration.
 "use strict";
 
 const DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 const MODES = ["predictive", "progressive", "preview", "agentless"];
 const OUTCOMES = ["busy", "no_answer", "machine", "failed", "invalid", "abandoned"];
+const PACERS = ["predictive", "progressive", "fixed-ratio", "vicidial-adaptive"];
 const FIELD_TYPES = ["text", "integer", "decimal", "date", "category", "phone", "time_zone"];
 let current = null;
 
@@ -51,6 +53,19 @@ function show(view) {
   $("settings-status").textContent = `${view.kind}, ${view.status}`;
   $("calling-days").replaceChildren(...DAYS.map((d) => checkbox("day", d, s.calling_hours.days.includes(d), d)));
   form.ranges.value = s.calling_hours.ranges.join(", ");
+  const byDay = s.calling_hours.by_day || {};
+  $("day-ranges").querySelector("tbody").replaceChildren(...DAYS.map((d) => {
+    const tr = row([d, input("day_ranges", (byDay[d] || []).join(", "))]);
+    tr.dataset.day = d;
+    return tr;
+  }));
+  form.holidays.value = (s.calling_hours.holidays || []).join(", ");
+  form.window_hours.value = s.abandon.window_hours;
+  form.grace_s.value = s.abandon.grace_s;
+  form.pacer.replaceChildren(...PACERS.map((p) => new Option(p, p)));
+  form.pacer.value = s.pacer;
+  form.amd_enabled.checked = s.amd.enabled;
+  form.amd_false_positive.value = s.amd.false_positive;
   form.dial_mode.replaceChildren(...MODES.map((m) => new Option(m, m)));
   form.dial_mode.value = s.dial_mode;
   const allowed = $("allowed-modes");
@@ -113,15 +128,25 @@ function gathered() {
     else delete f.values;
     fields.push(f);
   }
+  const list = (text) => text.split(",").map((r) => r.trim()).filter(Boolean);
+  const byDay = {};
+  for (const tr of $("day-ranges").querySelectorAll("tbody tr")) {
+    const ranges = list(tr.querySelector('[name="day_ranges"]').value);
+    if (ranges.length) byDay[tr.dataset.day] = ranges;
+  }
   return {
     calling_hours: {
       ...s.calling_hours,
       days: [...form.querySelectorAll('[name="day"]:checked')].map((b) => b.value),
-      ranges: form.ranges.value.split(",").map((r) => r.trim()).filter(Boolean),
+      ranges: list(form.ranges.value),
+      by_day: byDay,
+      holidays: list(form.holidays.value),
     },
+    pacer: form.pacer.value,
+    amd: { ...s.amd, enabled: form.amd_enabled.checked, false_positive: number(form.amd_false_positive) },
     dial_mode: form.dial_mode.value,
     allowed_dial_modes: [...form.querySelectorAll('[name="allowed"]:checked')].map((b) => b.value),
-    abandon: { ...s.abandon, ceiling: number(form.ceiling) },
+    abandon: { ...s.abandon, ceiling: number(form.ceiling), window_hours: number(form.window_hours), grace_s: number(form.grace_s) },
     caller_id: form.caller_id.value.trim() || null,
     max_attempts: number(form.max_attempts),
     retry,

@@ -105,6 +105,16 @@ fn refused(answer: &(StatusCode, Value), status: StatusCode, field: Option<&str>
     assert!(answer.1["error"].is_string(), "{}", answer.1);
 }
 
+/// A refusal of the role: 403 with a JSON error.
+fn forbidden(answer: &(StatusCode, Value)) {
+    refused(answer, StatusCode::FORBIDDEN, None);
+}
+
+/// A refusal of bad input: 422 with a JSON error naming `field`.
+fn invalid(answer: &(StatusCode, Value), field: &str) {
+    refused(answer, StatusCode::UNPROCESSABLE_ENTITY, Some(field));
+}
+
 /// A draft campaign with a name, a phone and an age, for samples.
 const PANEL: &str = "kind = \"survey\"\ncaller_id = \"+12125550100\"\ndefault_country = \"US\"\n\
                      [[fields]]\nname = \"name\"\ntype = \"text\"\n\
@@ -141,7 +151,7 @@ async fn a_sample_is_uploaded_mapped_imported_and_reported_row_by_row() {
 
     // Without a column for the phone the import is refused before anything is read.
     let unmapped = admin.upload("/api/campaigns/panel/sample?file=people.csv", CSV).await;
-    refused(&unmapped, StatusCode::UNPROCESSABLE_ENTITY, Some("mapping"));
+    invalid(&unmapped, "mapping");
     let problems = unmapped.1["problems"].to_string();
     assert!(problems.contains("'Tel'"), "{problems}");
     assert!(
@@ -158,7 +168,7 @@ async fn a_sample_is_uploaded_mapped_imported_and_reported_row_by_row() {
             CSV,
         )
         .await;
-    refused(&to_nowhere, StatusCode::UNPROCESSABLE_ENTITY, Some("mapping"));
+    invalid(&to_nowhere, "mapping");
     assert!(
         to_nowhere.1["error"]
             .as_str()
@@ -242,9 +252,9 @@ async fn a_sample_is_uploaded_mapped_imported_and_reported_row_by_row() {
     let (_, none) = admin.get("/api/campaigns/panel/records?status=completed").await;
     assert_eq!(none["records"], json!([]));
     let bad_status = admin.get("/api/campaigns/panel/records?status=lost").await;
-    refused(&bad_status, StatusCode::UNPROCESSABLE_ENTITY, Some("status"));
+    invalid(&bad_status, "status");
     let bad_limit = admin.get("/api/campaigns/panel/records?limit=0").await;
-    refused(&bad_limit, StatusCode::UNPROCESSABLE_ENTITY, Some("limit"));
+    invalid(&bad_limit, "limit");
     let (_, paged) = admin.get("/api/campaigns/demo-survey/records?limit=5&offset=5").await;
     assert_eq!(
         (paged["records"].as_array().unwrap().len(), &paged["more"]),
@@ -292,7 +302,7 @@ async fn a_sample_is_uploaded_mapped_imported_and_reported_row_by_row() {
             json!({ "records": [ann], "agent": "nobody-here" }),
         )
         .await;
-    refused(&unknown_agent, StatusCode::UNPROCESSABLE_ENTITY, Some("agent"));
+    invalid(&unknown_agent, "agent");
     let (_, others) = admin.get("/api/campaigns/demo-survey/records?limit=1").await;
     let other = others["records"][0]["id"].as_i64().unwrap();
     let elsewhere = admin
@@ -301,11 +311,11 @@ async fn a_sample_is_uploaded_mapped_imported_and_reported_row_by_row() {
             json!({ "records": [other], "agent": "agent" }),
         )
         .await;
-    refused(&elsewhere, StatusCode::UNPROCESSABLE_ENTITY, Some("records"));
+    invalid(&elsewhere, "records");
     let whom = admin
         .post("/api/campaigns/panel/records/assign", json!({ "records": [ann] }))
         .await;
-    refused(&whom, StatusCode::UNPROCESSABLE_ENTITY, Some("agent"));
+    invalid(&whom, "agent");
 }
 
 #[tokio::test]
@@ -320,11 +330,11 @@ async fn bad_sample_files_unknown_campaigns_and_other_roles_are_refused() {
     let broken = admin
         .upload("/api/campaigns/panel/sample/columns?file=people.xlsx", "not a workbook")
         .await;
-    refused(&broken, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    invalid(&broken, "file");
     let message = broken.1["error"].as_str().unwrap();
     assert!(message.starts_with("people.xlsx"), "{message}");
     let unknown_type = admin.upload("/api/campaigns/panel/sample?file=people.pdf", CSV).await;
-    refused(&unknown_type, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    invalid(&unknown_type, "file");
     assert!(
         unknown_type.1["error"]
             .as_str()
@@ -334,13 +344,13 @@ async fn bad_sample_files_unknown_campaigns_and_other_roles_are_refused() {
         unknown_type.1
     );
     let nameless = admin.upload("/api/campaigns/panel/sample?file=", CSV).await;
-    refused(&nameless, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    invalid(&nameless, "file");
     let empty = admin.upload("/api/campaigns/panel/sample?file=a.csv", "").await;
-    refused(&empty, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    invalid(&empty, "file");
     let bad_mapping = admin
         .upload("/api/campaigns/panel/sample?file=a.csv&mapping=%5B1%5D", CSV)
         .await;
-    refused(&bad_mapping, StatusCode::UNPROCESSABLE_ENTITY, Some("mapping"));
+    invalid(&bad_mapping, "mapping");
     // A file named like a path is written under its last name only.
     let sneaky = admin
         .upload("/api/campaigns/panel/sample/columns?file=..%2F..%2Fpeople.csv", CSV)
@@ -372,7 +382,7 @@ async fn bad_sample_files_unknown_campaigns_and_other_roles_are_refused() {
             )
             .await,
     ] {
-        refused(&answer, StatusCode::UNPROCESSABLE_ENTITY, Some("campaign"));
+        invalid(&answer, "campaign");
         assert_eq!(answer.1["error"], "no campaign named 'nope'");
     }
 
@@ -392,7 +402,7 @@ async fn bad_sample_files_unknown_campaigns_and_other_roles_are_refused() {
             )
             .await,
     ] {
-        refused(&answer, StatusCode::FORBIDDEN, None);
+        forbidden(&answer);
     }
     // Supervisors see and allocate their teams' campaigns only, and import nothing.
     let supervisor = Client::sign_in(&server.url, "supervisor", "demo-supervisor-pw").await;
@@ -406,27 +416,17 @@ async fn bad_sample_files_unknown_campaigns_and_other_roles_are_refused() {
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");
     let not_theirs = supervisor.get("/api/campaigns/panel/records").await;
-    refused(&not_theirs, StatusCode::FORBIDDEN, None);
+    forbidden(&not_theirs);
     assert_eq!(not_theirs.1["error"], "'supervisor' may not see campaign 'panel'");
-    refused(
+    forbidden(
         &supervisor
             .upload("/api/campaigns/demo-survey/sample?file=a.csv", CSV)
             .await,
-        StatusCode::FORBIDDEN,
-        None,
     );
     // Agents see none of it.
     let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
-    refused(
-        &agent.get("/api/campaigns/demo-survey/sample").await,
-        StatusCode::FORBIDDEN,
-        None,
-    );
-    refused(
-        &agent.get("/api/campaigns/demo-survey/records").await,
-        StatusCode::FORBIDDEN,
-        None,
-    );
+    forbidden(&agent.get("/api/campaigns/demo-survey/sample").await);
+    forbidden(&agent.get("/api/campaigns/demo-survey/records").await);
 }
 
 #[tokio::test]
@@ -448,7 +448,7 @@ async fn do_not_call_lists_are_listed_changed_uploaded_and_checked() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let bad = admin.post("/api/dnc", json!({ "number": "call me" })).await;
-    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("number"));
+    invalid(&bad, "number");
     assert!(
         bad.1["error"]
             .as_str()
@@ -458,7 +458,7 @@ async fn do_not_call_lists_are_listed_changed_uploaded_and_checked() {
     let unknown = admin
         .post("/api/dnc", json!({ "number": "212 555 0101", "campaign": "nope" }))
         .await;
-    refused(&unknown, StatusCode::UNPROCESSABLE_ENTITY, Some("campaign"));
+    invalid(&unknown, "campaign");
 
     let (_, global) = admin.get("/api/dnc").await;
     assert_eq!(global.as_array().unwrap().len(), 1, "{global}");
@@ -484,7 +484,7 @@ async fn do_not_call_lists_are_listed_changed_uploaded_and_checked() {
     let (_, clear) = admin.get("/api/dnc/check?number=2125550188").await;
     assert_eq!(clear["listed"], false, "the campaign's list is not the global one");
     let bad = admin.get("/api/dnc/check?number=12").await;
-    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("number"));
+    invalid(&bad, "number");
 
     // A list file: good numbers listed, a bad cell refused with its row.
     let (status, uploaded) = admin
@@ -504,7 +504,7 @@ async fn do_not_call_lists_are_listed_changed_uploaded_and_checked() {
         (&json!(3), &json!("nope"))
     );
     let bad_file = admin.upload("/api/dnc/upload?file=optouts.xlsx", "no workbook").await;
-    refused(&bad_file, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    invalid(&bad_file, "file");
     assert!(
         bad_file.1["error"].as_str().unwrap().starts_with("optouts.xlsx"),
         "{}",
@@ -546,24 +546,12 @@ async fn do_not_call_lists_are_listed_changed_uploaded_and_checked() {
         let client = Client::sign_in(&server.url, login, password).await;
         assert_eq!(client.get("/api/dnc").await.0, StatusCode::OK);
         assert_eq!(client.get("/api/dnc/check?number=2125550199").await.0, StatusCode::OK);
-        refused(
-            &client.post("/api/dnc", json!({ "number": "2125550100" })).await,
-            StatusCode::FORBIDDEN,
-            None,
-        );
-        refused(
-            &client.post("/api/dnc/remove", json!({ "number": "2125550199" })).await,
-            StatusCode::FORBIDDEN,
-            None,
-        );
-        refused(
-            &client.upload("/api/dnc/upload?file=a.csv", "2125550100\n").await,
-            StatusCode::FORBIDDEN,
-            None,
-        );
+        forbidden(&client.post("/api/dnc", json!({ "number": "2125550100" })).await);
+        forbidden(&client.post("/api/dnc/remove", json!({ "number": "2125550199" })).await);
+        forbidden(&client.upload("/api/dnc/upload?file=a.csv", "2125550100\n").await);
     }
     let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
-    refused(&agent.get("/api/dnc").await, StatusCode::FORBIDDEN, None);
+    forbidden(&agent.get("/api/dnc").await);
 }
 
 #[tokio::test]
@@ -577,16 +565,11 @@ async fn teams_are_made_users_join_them_and_campaigns_get_agents_and_teams() {
     let (status, team) = admin.post("/api/teams", json!({ "name": "night shift" })).await;
     assert_eq!(status, StatusCode::CREATED, "{team}");
     assert_eq!((&team["name"], &team["members"]), (&json!("night shift"), &json!([])));
-    refused(
+    invalid(
         &admin.post("/api/teams", json!({ "name": "night shift" })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("name"),
+        "name",
     );
-    refused(
-        &admin.post("/api/teams", json!({ "name": " " })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("name"),
-    );
+    invalid(&admin.post("/api/teams", json!({ "name": " " })).await, "name");
 
     let (status, team) = admin
         .post("/api/teams/night%20shift/members", json!({ "login": "agent" }))
@@ -613,17 +596,15 @@ async fn teams_are_made_users_join_them_and_campaigns_get_agents_and_teams() {
         )
         .await;
     assert_eq!(team["members"], json!([]));
-    refused(
+    invalid(
         &admin.post("/api/teams/day/members", json!({ "login": "agent" })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("team"),
+        "team",
     );
-    refused(
+    invalid(
         &admin
             .post("/api/teams/night%20shift/members", json!({ "login": "ghost" }))
             .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("login"),
+        "login",
     );
 
     // A campaign's agents and teams, replaced together; its settings stay.
@@ -646,12 +627,12 @@ async fn teams_are_made_users_join_them_and_campaigns_get_agents_and_teams() {
     let unknown = admin
         .post("/api/campaigns/panel/assignments", json!({ "agents": ["ghost"] }))
         .await;
-    refused(&unknown, StatusCode::UNPROCESSABLE_ENTITY, Some("agents"));
+    invalid(&unknown, "agents");
     assert!(unknown.1["error"].as_str().unwrap().contains("ghost"));
     let unknown = admin
         .post("/api/campaigns/panel/assignments", json!({ "teams": ["day"] }))
         .await;
-    refused(&unknown, StatusCode::UNPROCESSABLE_ENTITY, Some("teams"));
+    invalid(&unknown, "teams");
     let (_, campaigns) = admin.get("/api/campaigns").await;
     let panel = campaigns
         .as_array()
@@ -660,36 +641,27 @@ async fn teams_are_made_users_join_them_and_campaigns_get_agents_and_teams() {
         .find(|c| c["name"] == "panel")
         .unwrap();
     assert_eq!(panel["agents"], json!(["agent"]), "a refused change changed nothing");
-    refused(
+    invalid(
         &admin
             .post("/api/campaigns/nope/assignments", json!({ "agents": [] }))
             .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("campaign"),
+        "campaign",
     );
 
     // Only admins change teams and assignments; supervisors and analysts read teams.
     for (login, password) in [("supervisor", "demo-supervisor-pw"), ("analyst", "demo-analyst-pw")] {
         let client = Client::sign_in(&server.url, login, password).await;
         assert_eq!(client.get("/api/teams").await.0, StatusCode::OK);
-        refused(
-            &client.post("/api/teams", json!({ "name": "x" })).await,
-            StatusCode::FORBIDDEN,
-            None,
-        );
-        refused(
+        forbidden(&client.post("/api/teams", json!({ "name": "x" })).await);
+        forbidden(
             &client
                 .post("/api/teams/demo-team/members", json!({ "login": "agent" }))
                 .await,
-            StatusCode::FORBIDDEN,
-            None,
         );
-        refused(
+        forbidden(
             &client
                 .post("/api/campaigns/panel/assignments", json!({ "agents": [] }))
                 .await,
-            StatusCode::FORBIDDEN,
-            None,
         );
     }
 }
@@ -712,24 +684,18 @@ async fn users_change_roles_get_a_new_password_and_are_disabled() {
     let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
     let (_, me) = agent.get("/api/me").await;
     assert!(me["roles"].to_string().contains("supervisor"), "{me}");
-    refused(
+    invalid(
         &admin.post("/api/users/agent", json!({ "roles": ["chief"] })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("roles"),
+        "roles",
     );
-    refused(
-        &admin.post("/api/users/agent", json!({ "roles": [] })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("roles"),
-    );
+    invalid(&admin.post("/api/users/agent", json!({ "roles": [] })).await, "roles");
 
     // A password reset: the old one no longer works.
-    refused(
+    invalid(
         &admin
             .post("/api/users/agent", json!({ "password": "short", "roles": ["agent"] }))
             .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("password"),
+        "password",
     );
     let (_, unchanged) = admin.get("/api/users").await;
     let still = unchanged
@@ -773,34 +739,23 @@ async fn users_change_roles_get_a_new_password_and_are_disabled() {
     Client::sign_in(&server.url, "agent", "a new long one").await;
 
     // An admin keeps their own admin role and cannot disable themselves.
-    refused(
+    invalid(
         &admin.post("/api/users/admin", json!({ "roles": ["analyst"] })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("roles"),
+        "roles",
     );
-    refused(
+    invalid(
         &admin.post("/api/users/admin", json!({ "active": false })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("active"),
+        "active",
     );
-    refused(
+    invalid(
         &admin.post("/api/users/ghost", json!({ "active": false })).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("login"),
+        "login",
     );
     // Nobody else may.
     let supervisor = Client::sign_in(&server.url, "supervisor", "demo-supervisor-pw").await;
-    refused(
-        &supervisor.post("/api/users/agent", json!({ "active": false })).await,
-        StatusCode::FORBIDDEN,
-        None,
-    );
+    forbidden(&supervisor.post("/api/users/agent", json!({ "active": false })).await);
     let analyst = Client::sign_in(&server.url, "analyst", "demo-analyst-pw").await;
-    refused(
-        &analyst.post("/api/users/agent", json!({ "roles": ["admin"] })).await,
-        StatusCode::FORBIDDEN,
-        None,
-    );
+    forbidden(&analyst.post("/api/users/agent", json!({ "roles": ["admin"] })).await);
 }
 
 #[tokio::test]
@@ -940,7 +895,7 @@ async fn settings_are_changed_from_the_form_or_the_toml_and_bad_ones_are_named()
             json!({ "settings": { "fields": without_age } }),
         )
         .await;
-    refused(&in_use, StatusCode::UNPROCESSABLE_ENTITY, Some("fields"));
+    invalid(&in_use, "fields");
     assert!(
         in_use.1["error"]
             .as_str()
@@ -966,37 +921,32 @@ async fn settings_are_changed_from_the_form_or_the_toml_and_bad_ones_are_named()
             json!({ "config": "max_attempts = \"many\"\n" }),
         )
         .await;
-    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("config"));
+    invalid(&bad, "config");
     let bad = admin
         .post(
             "/api/campaigns/panel/config",
             json!({ "config": "kind = \"reminder\"\n" }),
         )
         .await;
-    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("kind"));
+    invalid(&bad, "kind");
     let bad = admin
         .post(
             "/api/campaigns/panel/config",
             json!({ "config": "caller_id = \"x\"\n" }),
         )
         .await;
-    refused(&bad, StatusCode::UNPROCESSABLE_ENTITY, Some("caller_id"));
+    invalid(&bad, "caller_id");
 
     // Unknown campaigns, and who may.
-    refused(
-        &admin.get("/api/campaigns/nope/settings").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("campaign"),
-    );
-    refused(
+    invalid(&admin.get("/api/campaigns/nope/settings").await, "campaign");
+    invalid(
         &admin
             .post(
                 "/api/campaigns/nope/settings",
                 json!({ "settings": { "max_attempts": 3 } }),
             )
             .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("campaign"),
+        "campaign",
     );
     let analyst = Client::sign_in(&server.url, "analyst", "demo-analyst-pw").await;
     assert_eq!(analyst.get("/api/campaigns/panel/settings").await.0, StatusCode::OK);
@@ -1006,25 +956,21 @@ async fn settings_are_changed_from_the_form_or_the_toml_and_bad_ones_are_named()
         StatusCode::OK
     );
     for client in [&analyst, &supervisor] {
-        refused(
+        forbidden(
             &client
                 .post(
                     "/api/campaigns/demo-survey/settings",
                     json!({ "settings": { "max_attempts": 3 } }),
                 )
                 .await,
-            StatusCode::FORBIDDEN,
-            None,
         );
-        refused(
+        forbidden(
             &client
                 .post(
                     "/api/campaigns/demo-survey/config",
                     json!({ "config": "max_attempts = 3\n" }),
                 )
                 .await,
-            StatusCode::FORBIDDEN,
-            None,
         );
     }
 }
@@ -1132,39 +1078,33 @@ async fn a_questionnaire_is_previewed_as_the_interviewer_sees_it_and_nothing_is_
     assert!(first["shown"]["text"].is_string(), "{first}");
 
     // Refusals: no such version, a broken file, bad steps, a language it lacks.
-    refused(
+    invalid(
         &admin.upload("/api/questionnaires/preview?version=999", "").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("version"),
+        "version",
     );
-    refused(
-        &admin.upload("/api/questionnaires/preview", "").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("version"),
-    );
+    invalid(&admin.upload("/api/questionnaires/preview", "").await, "version");
     let broken = admin
         .upload(
             "/api/questionnaires/preview?file=b.toml",
             "id = \"b\"\n[[questions]]\nname = 1\n",
         )
         .await;
-    refused(&broken, StatusCode::UNPROCESSABLE_ENTITY, Some("file"));
+    invalid(&broken, "file");
     assert!(
         broken.1["error"].as_str().unwrap().starts_with("b.toml does not load"),
         "{}",
         broken.1
     );
-    refused(
+    invalid(
         &admin
             .upload(
                 "/api/questionnaires/preview?file=opinion-poll.toml&steps=%7B",
                 poll.clone(),
             )
             .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("steps"),
+        "steps",
     );
-    refused(
+    invalid(
         &admin
             .upload(
                 &preview_path(
@@ -1174,18 +1114,16 @@ async fn a_questionnaire_is_previewed_as_the_interviewer_sees_it_and_nothing_is_
                 poll.clone(),
             )
             .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("steps"),
+        "steps",
     );
-    refused(
+    invalid(
         &admin
             .upload(
                 "/api/questionnaires/preview?file=opinion-poll.toml&language=fr",
                 poll.clone(),
             )
             .await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("language"),
+        "language",
     );
 
     // Nothing was stored: no interview, no new version.
@@ -1203,12 +1141,10 @@ async fn a_questionnaire_is_previewed_as_the_interviewer_sees_it_and_nothing_is_
         StatusCode::OK
     );
     let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
-    refused(
+    forbidden(
         &agent
             .upload(&preview_path("file=opinion-poll.toml", json!([])), poll)
             .await,
-        StatusCode::FORBIDDEN,
-        None,
     );
 }
 
@@ -1259,17 +1195,73 @@ async fn a_campaigns_quotas_are_shown_from_its_questionnaire_with_their_progress
     let (_, demo) = admin.get("/api/campaigns/demo-survey/quotas").await;
     assert_eq!(demo["questionnaire"], "health-survey");
     assert_eq!(demo["cells"], json!([]));
-    refused(
-        &admin.get("/api/campaigns/nowhere/quotas").await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        Some("campaign"),
-    );
+    invalid(&admin.get("/api/campaigns/nowhere/quotas").await, "campaign");
     let agent = Client::sign_in(&server.url, "agent", "demo-agent-pw").await;
-    refused(
-        &agent.get("/api/campaigns/demo-survey/quotas").await,
-        StatusCode::FORBIDDEN,
-        None,
-    );
+    forbidden(&agent.get("/api/campaigns/demo-survey/quotas").await);
     let analyst = Client::sign_in(&server.url, "analyst", "demo-analyst-pw").await;
     assert_eq!(analyst.get("/api/campaigns/poll/quotas").await.0, StatusCode::OK);
+
+    // Targets changed in the field: the campaign's own, kept over the questionnaire's.
+    let target = |quota: &str, cell: &str, target: i64| json!({ "quota": quota, "cell": cell, "target": target });
+    let (status, view) = admin
+        .post("/api/campaigns/poll/quotas", target("south", "south", 150))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    let of = |view: &Value, cell: &str| -> Value {
+        view["cells"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["cell"] == cell)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(&view, "south")["target"], 150);
+    let (_, view) = admin
+        .post("/api/campaigns/poll/quotas", target("rga", "north/f/55+", 0))
+        .await;
+    assert_eq!(
+        (
+            of(&view, "north/f/55+")["target"].as_u64(),
+            of(&view, "north/f/55+")["full"].as_bool()
+        ),
+        (Some(0), Some(true))
+    );
+    assert_eq!(of(&view, "north/m/55+")["target"], 30, "the other cells keep theirs");
+    let (_, view) = admin.get("/api/campaigns/poll/quotas").await;
+    assert_eq!(of(&view, "south")["target"], 150, "read back from the store");
+    let unknown_cell = admin
+        .post("/api/campaigns/poll/quotas", target("rga", "mars/f/55+", 5))
+        .await;
+    invalid(&unknown_cell, "cell");
+    assert!(
+        unknown_cell.1["error"].as_str().unwrap().contains("north/f/55+"),
+        "{}",
+        unknown_cell.1
+    );
+    invalid(
+        &admin
+            .post("/api/campaigns/poll/quotas", target("age", "young", 5))
+            .await,
+        "quota",
+    );
+    invalid(
+        &admin
+            .post("/api/campaigns/demo-survey/quotas", target("south", "south", 5))
+            .await,
+        "quota",
+    );
+    invalid(
+        &admin
+            .post("/api/campaigns/poll/quotas", target("south", "south", -1))
+            .await,
+        "target",
+    );
+    for user in [&analyst, &agent] {
+        forbidden(
+            &user
+                .post("/api/campaigns/poll/quotas", target("south", "south", 5))
+                .await,
+        );
+    }
 }

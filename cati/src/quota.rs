@@ -70,6 +70,34 @@ impl QuotaBook {
         }
     }
 
+    /// Sets a cell's target over the questionnaire's (a campaign's change in the field);
+    /// `false`, and nothing changes, if the questionnaire has no such cell.
+    pub fn set_target(&mut self, id: &CellId, target: u32) -> bool {
+        let cell = self
+            .quotas
+            .iter_mut()
+            .filter(|q| q.name == id.quota)
+            .flat_map(|q| q.cells.iter_mut())
+            .find(|c| c.key == id.cell);
+        match cell {
+            Some(cell) => {
+                cell.target = target;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Every cell of the quotas, in the questionnaire's order.
+    pub fn cells(&self) -> impl Iterator<Item = CellId> + '_ {
+        self.quotas.iter().flat_map(|q| {
+            q.cells.iter().map(|c| CellId {
+                quota: q.name.clone(),
+                cell: c.key.clone(),
+            })
+        })
+    }
+
     /// Sets a cell's counts (as loaded from the store).
     pub fn set(&mut self, id: CellId, count: Count) {
         self.counts.insert(id, count);

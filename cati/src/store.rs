@@ -42,6 +42,24 @@ pub enum StoreError {
         /// Its version label.
         version: String,
     },
+    /// The questionnaire has no quota of this name.
+    #[error("the questionnaire has no quota '{quota}'; its quotas: {known}")]
+    NoQuota {
+        /// The quota named.
+        quota: String,
+        /// The quotas there are.
+        known: String,
+    },
+    /// The quota has no such cell.
+    #[error("quota '{quota}' has no cell '{cell}'; its cells: {known}")]
+    NoQuotaCell {
+        /// The quota named.
+        quota: String,
+        /// The cell named.
+        cell: String,
+        /// The quota's cells.
+        known: String,
+    },
     /// No interview has this id.
     #[error("there is no interview {0}")]
     NoInterview(InterviewId),
@@ -490,7 +508,75 @@ pub async fn quota_book(
             book.started(&cells);
         }
     }
+    for (quota, cell, target) in quota_targets(db, campaign).await? {
+        // A target kept for a cell a later version dropped applies to nothing.
+        book.set_target(&crate::quota::CellId { quota, cell }, target);
+    }
     Ok(book)
+}
+
+/// The targets a campaign set over its questionnaire's, as (quota, cell, target).
+async fn quota_targets(db: &Db, campaign: i64) -> Result<Vec<(String, String, u32)>, StoreError> {
+    let rows: Vec<(String, String, i64)> = with_db!(db, |pool| {
+        sqlx::query_as("SELECT quota, cell, target FROM quota_targets WHERE campaign_id = $1 ORDER BY quota, cell")
+            .bind(campaign)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(q, c, t)| (q, c, u32::try_from(t).unwrap_or(0)))
+        .collect())
+}
+
+/// Sets a campaign's target for one quota cell in the field (CATI-07), over the one its
+/// questionnaire sets, for this version and the next ones with the same cell. A cell the
+/// questionnaire lacks is refused with the cells there are.
+pub async fn set_quota_target(
+    db: &Db,
+    campaign: i64,
+    questionnaire: &Questionnaire,
+    cell: &crate::quota::CellId,
+    target: u32,
+    by: Option<i64>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let mut book = crate::quota::QuotaBook::new(questionnaire);
+    if !book.set_target(cell, target) {
+        let list = |names: Vec<String>| {
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        };
+        let Some(quota) = questionnaire.quotas.iter().find(|q| q.name == cell.quota) else {
+            return Err(StoreError::NoQuota {
+                quota: cell.quota.clone(),
+                known: list(questionnaire.quotas.iter().map(|q| q.name.clone()).collect()),
+            });
+        };
+        return Err(StoreError::NoQuotaCell {
+            quota: cell.quota.clone(),
+            cell: cell.cell.clone(),
+            known: list(quota.cells.iter().map(|c| c.key.clone()).collect()),
+        });
+    }
+    with_db!(db, |pool| {
+        sqlx::query(
+            "INSERT INTO quota_targets (campaign_id, quota, cell, target, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (campaign_id, quota, cell) DO UPDATE SET target = excluded.target, set_by = excluded.set_by, set_at = excluded.set_at",
+        )
+        .bind(campaign)
+        .bind(&cell.quota)
+        .bind(&cell.cell)
+        .bind(i64::from(target))
+        .bind(by)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
 }
 
 /// The latest published version of the questionnaire `key` (a campaign's `questionnaire`

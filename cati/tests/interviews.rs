@@ -402,6 +402,35 @@ mod quotas {
         assert!(progress_full(&book, "north/f/55+"));
     }
 
+    #[test]
+    fn a_target_changed_in_the_field_decides_when_the_cell_is_full() {
+        let q = poll();
+        let mut book = QuotaBook::new(&q);
+        let north = cell("rga", "north/f/55+");
+        book.set(
+            north.clone(),
+            Count {
+                completes: 10,
+                in_progress: 0,
+            },
+        );
+        assert!(!progress_full(&book, "north/f/55+"));
+        assert!(book.set_target(&north, 10));
+        assert!(progress_full(&book, "north/f/55+"));
+        assert_eq!(
+            screened(&q, &book, "north", 62.0, "f").state(),
+            &State::ScreenedOut {
+                at: "quota rga north/f/55+".into()
+            }
+        );
+        assert!(book.set_target(&north, 11));
+        assert_eq!(screened(&q, &book, "north", 62.0, "f").state(), &State::Asking);
+        // A cell the questionnaire lacks changes nothing.
+        assert!(!book.set_target(&cell("rga", "mars/f/55+"), 1));
+        assert!(!book.set_target(&cell("age", "young"), 1));
+        assert_eq!(book.cells().count(), 25);
+    }
+
     fn progress_full(book: &QuotaBook, key: &str) -> bool {
         book.progress().iter().any(|p| p.id.cell == key && p.full)
     }

@@ -346,6 +346,49 @@ async fn quota_counts_come_from_the_stored_interviews() {
     );
     assert_eq!(cell("rga", "north/m/55+"), Count::default());
     assert_eq!(cell("south", "south"), Count::default());
+
+    // The campaign lowers a cell's target in the field: it is full at its two completes, in
+    // every book counted after, while the other cells keep the questionnaire's targets.
+    let north = CellId {
+        quota: "rga".into(),
+        cell: "north/f/55+".into(),
+    };
+    store::set_quota_target(db, campaign, &q, &north, 2, None, now())
+        .await
+        .unwrap();
+    let book = store::quota_book(db, campaign, &q).await.unwrap();
+    let progress = book.progress();
+    let of = |key: &str| progress.iter().find(|p| p.id.cell == key).unwrap();
+    assert_eq!((of("north/f/55+").target, of("north/f/55+").full), (2, true));
+    assert_eq!((of("north/m/55+").target, of("north/m/55+").full), (30, false));
+    // Raised again, it opens.
+    store::set_quota_target(db, campaign, &q, &north, 40, None, now())
+        .await
+        .unwrap();
+    let book = store::quota_book(db, campaign, &q).await.unwrap();
+    assert!(
+        book.progress()
+            .iter()
+            .any(|p| p.id == north && p.target == 40 && !p.full)
+    );
+    // Cells and quotas the questionnaire lacks are refused with those it has.
+    let missing = |quota: &str, key: &str| CellId {
+        quota: quota.into(),
+        cell: key.into(),
+    };
+    let error = store::set_quota_target(db, campaign, &q, &missing("rga", "mars/f/55+"), 5, None, now())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.starts_with("quota 'rga' has no cell 'mars/f/55+'; its cells: north/f/18-34"),
+        "{error}"
+    );
+    let error = store::set_quota_target(db, campaign, &q, &missing("age", "young"), 5, None, now())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(error, "the questionnaire has no quota 'age'; its quotas: rga, south");
 }
 
 #[tokio::test]

@@ -24,7 +24,13 @@ pub async fn run(app: &App, args: &ServeArgs) -> anyhow::Result<()> {
 
 /// Serves, with the live campaign runtime `live` when there is one.
 pub async fn run_with(app: &App, args: &ServeArgs, live: Option<crate::live::Live>) -> anyhow::Result<()> {
-    let mut state = AppState::new(app.db.clone(), Arc::new(app.clock));
+    // With a live runtime, "now" is its simulated world's (the demo's, started at night, runs
+    // from the next legal hour).
+    let clock: Arc<dyn paceline_dialer::clock::Clock> = match &live {
+        Some(live) => live.clock.clone(),
+        None => Arc::new(app.clock),
+    };
+    let mut state = AppState::new(app.db.clone(), clock);
     state.live = live;
     serve(state, SocketAddr::new(args.host, args.port), |bound| {
         println!("Paceline is listening on http://{bound}/");

@@ -260,6 +260,8 @@ enum Request {
     Wallboard(i64, Reply<LiveBoard>),
     Supervise(SupervisorAction, Reply<()>),
     RecordChanged(i64, serde_json::Value),
+    CampaignChanged(i64, Reply<()>),
+    TeamsChanged(Reply<()>),
 }
 
 /// The handle the web handlers hold.
@@ -270,6 +272,10 @@ pub struct Live {
     pub campaigns: Vec<(i64, String)>,
     /// The engine's event stream (the wallboard and the desktops subscribe).
     pub events: EventBus,
+    /// The simulated world's clock, which the runtime stamps its facts with: the web layer
+    /// reads "today" and "now" on it too, so a demo started at night, whose world runs from
+    /// the next legal hour, finds its own calls.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Live {
@@ -299,6 +305,22 @@ impl Live {
     /// Does what a supervisor asked.
     pub async fn supervise(&self, action: SupervisorAction) -> Result<(), String> {
         self.ask(|tx| Request::Supervise(action, tx)).await
+    }
+
+    /// Tells the runtime a campaign it runs was changed in the store (its settings, agents,
+    /// teams, quota targets, or its lifecycle), so it dials by the change at once; returns
+    /// once the change has taken effect. Campaigns it does not run are no concern of it.
+    pub async fn campaign_changed(&self, campaign: i64) -> Result<(), String> {
+        if !self.campaigns.iter().any(|(id, _)| *id == campaign) {
+            return Ok(());
+        }
+        self.ask(|tx| Request::CampaignChanged(campaign, tx)).await
+    }
+
+    /// Tells the runtime team memberships changed: the agents of the campaigns it runs, and
+    /// the records their teams own, are read again.
+    pub async fn teams_changed(&self) -> Result<(), String> {
+        self.ask(Request::TeamsChanged).await
     }
 
     /// Tells the runtime a record was edited, so screens that show it show the new fields.
@@ -355,6 +377,12 @@ struct SimTime {
 impl SimTime {
     fn now(&self) -> DateTime<Utc> {
         self.start + chrono::Duration::from_std(self.wall.elapsed()).unwrap_or_default()
+    }
+}
+
+impl Clock for SimTime {
+    fn now(&self) -> DateTime<Utc> {
+        paceline_dialer::clock::truncate_to_micros(SimTime::now(self))
     }
 }
 
@@ -461,6 +489,7 @@ async fn start(url: &str, config: LiveConfig) -> anyhow::Result<(Live, mpsc::Rec
     let live = Live {
         requests: tx,
         campaigns: running,
+        clock: Arc::new(time),
         events,
     };
     Ok((live, rx, runtime))
@@ -642,6 +671,21 @@ impl Runtime {
             Request::Supervise(action, reply) => {
                 let _ = reply.send(self.supervise(action).await.map_err(|e| e.to_string()));
             }
+            Request::CampaignChanged(campaign, reply) => {
+                let _ = reply.send(self.campaign_changed(campaign).await.map_err(|e| e.to_string()));
+            }
+            Request::TeamsChanged(reply) => {
+                let result = async {
+                    self.engine.teams_changed().await?;
+                    let ids: Vec<i64> = self.campaigns.iter().map(|(id, _)| *id).collect();
+                    for id in ids {
+                        self.engine.campaign_changed(id).await?;
+                    }
+                    anyhow::Ok(())
+                }
+                .await;
+                let _ = reply.send(result.map_err(|e| e.to_string()));
+            }
             Request::RecordChanged(record, fields) => {
                 for call in self.calls.values_mut().filter(|c| c.record == record) {
                     call.fields = fields.clone();
@@ -651,6 +695,16 @@ impl Runtime {
                 }
             }
         }
+    }
+
+    /// Takes a campaign's stored change: the engine's settings, agents and lifecycle, and
+    /// the survey desk's questionnaire and quota targets.
+    async fn campaign_changed(&mut self, campaign: i64) -> anyhow::Result<()> {
+        self.engine.campaign_changed(campaign).await?;
+        if self.engine.running_settings(campaign).is_some() {
+            self.desk.open_campaign(campaign).await?;
+        }
+        Ok(())
     }
 
     async fn supervise(&mut self, action: SupervisorAction) -> anyhow::Result<()> {

@@ -117,3 +117,82 @@ impl IntoResponse for PageError {
         }
     }
 }
+
+/// Middleware: the API's refusals that axum itself writes as plain text (a body that is not
+/// the JSON asked for, a bad query string or path, an unknown route) become JSON errors like
+/// every other, naming the field when serde's message does.
+pub async fn api_refusals(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !api || !status.is_client_error() || is_json {
+        return response;
+    }
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).trim().to_string();
+    let error = if text.is_empty() {
+        match status {
+            StatusCode::NOT_FOUND => "no such route; /api/openapi.json lists them".to_string(),
+            StatusCode::METHOD_NOT_ALLOWED => {
+                "this route does not take that method; /api/openapi.json lists them".to_string()
+            }
+            other => other.canonical_reason().unwrap_or("refused").to_string(),
+        }
+    } else {
+        text
+    };
+    let body = ErrorBody {
+        field: field_of(&error),
+        error,
+    };
+    (status, Json(body)).into_response()
+}
+
+/// The field serde's message names: the path before the message (`settings.abandon: ...`), or
+/// the field a `missing field` message names.
+fn field_of(message: &str) -> Option<String> {
+    let detail = message.split_once("target type: ").map_or(message, |(_, d)| d);
+    if let Some(rest) = detail.split_once("missing field `").map(|(_, r)| r) {
+        return rest.split_once('`').map(|(f, _)| f.to_string());
+    }
+    let (path, _) = detail.split_once(": ")?;
+    let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']');
+    (!path.is_empty() && path.chars().all(plain)).then(|| path.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn serdes_messages_name_their_field() {
+        let f = |m: &str| field_of(m);
+        assert_eq!(
+            f(
+                "Failed to deserialize the JSON body into the target type: target: invalid value: integer `-1`, expected u32 at line 1 column 44"
+            ),
+            Some("target".into())
+        );
+        assert_eq!(
+            f("Failed to deserialize the JSON body into the target type: missing field `quota` at line 1 column 20"),
+            Some("quota".into())
+        );
+        assert_eq!(
+            f(
+                "Failed to deserialize the JSON body into the target type: settings.abandon.ceiling: invalid type: string \"x\", expected f64"
+            ),
+            Some("settings.abandon.ceiling".into())
+        );
+        assert_eq!(
+            f("Failed to parse the request body as JSON: EOF while parsing a value at line 1 column 0"),
+            None
+        );
+        assert_eq!(f("Expected request with `Content-Type: application/json`"), None);
+    }
+}

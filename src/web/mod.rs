@@ -61,6 +61,30 @@ impl AppState {
 }
 
 impl AppState {
+    /// Tells the live runtime, if this server runs one, that a campaign changed in the store,
+    /// and waits until it dials by the change.
+    pub async fn campaign_changed(&self, campaign: i64) -> Result<(), error::WebError> {
+        match &self.live {
+            Some(live) => live.campaign_changed(campaign).await.map_err(|why| {
+                error::WebError::invalid(
+                    "campaign",
+                    format!("saved, but the live runtime did not take it: {why}"),
+                )
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Tells the live runtime, if this server runs one, that team memberships changed.
+    pub async fn teams_changed(&self) -> Result<(), error::WebError> {
+        match &self.live {
+            Some(live) => live.teams_changed().await.map_err(|why| {
+                error::WebError::invalid("team", format!("saved, but the live runtime did not take it: {why}"))
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The live campaign runtime, or why there is none.
     pub fn live(&self) -> Result<&crate::live::Live, error::WebError> {
         self.live.as_ref().ok_or_else(|| {
@@ -100,6 +124,7 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .layer(axum::middleware::from_fn_with_state(state.clone(), csrf::guard))
+        .layer(axum::middleware::from_fn(error::api_refusals))
         .with_state(state)
 }
 

@@ -32,7 +32,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(admin::teams::assign_campaign))
         .routes(routes!(admin::settings::show, admin::settings::change))
         .routes(routes!(admin::settings::replace))
-        .routes(routes!(admin::quotas::show))
+        .routes(routes!(admin::quotas::show, admin::quotas::set_target))
         .routes(routes!(admin::teams::list, admin::teams::create))
         .routes(routes!(admin::teams::members))
         .routes(routes!(admin::users::change))

@@ -92,6 +92,11 @@ fn about(name: &'static str) -> ReportInfo {
             with(&["interval"]),
             Some("line"),
         ),
+        "calls" => (
+            "the call log: each call placed, with its number, agent, dial, answer, bridge and end times, the seconds it rang, a person held for an agent and talked, its outcome and disposition",
+            with(&["time_zone"]),
+            Some("histogram"),
+        ),
         "dispositions" => (
             "per campaign: the dispositions agents gave, with their share",
             with(&[]),
@@ -206,7 +211,7 @@ pub struct ReportTable {
 /// `format=csv|xlsx|parquet`, as a file to save (admins and analysts; supervisors naming a
 /// campaign of their teams). An unknown report or a bad option is a 422 naming the field; a
 /// filter that matches nothing is a 422 without one.
-#[utoipa::path(get, path = "/api/reports/{name}", tag = "reports", params(("name" = String, Path, description = "the report: agent-productivity, dialer, dispositions, callbacks, return-visits, quotas, aapor, interview-length, drop-off"), ("where" = Option<Vec<String>>, Query, description = "only records whose field passes this condition; repeat to combine: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains, ignoring case), FIELD<VALUE, <=, >, >="), ReportQuery), responses((status = 200, description = "the report", content((ReportTable = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/vnd.apache.parquet"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
+#[utoipa::path(get, path = "/api/reports/{name}", tag = "reports", params(("name" = String, Path, description = "the report: agent-productivity, dialer, calls, dispositions, callbacks, return-visits, quotas, aapor, interview-length, drop-off"), ("where" = Option<Vec<String>>, Query, description = "only records whose field passes this condition; repeat to combine: FIELD=VALUE, FIELD!=VALUE, FIELD~TEXT (contains, ignoring case), FIELD<VALUE, <=, >, >="), ReportQuery), responses((status = 200, description = "the report", content((ReportTable = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<u8> = "application/vnd.apache.parquet"))), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the campaign is not the supervisor's", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn report(
     State(state): State<AppState>,
     user: Authed,

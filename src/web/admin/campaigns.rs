@@ -65,8 +65,8 @@ pub struct CopyTo {
 }
 
 /// `POST /api/campaigns/{name}/{step}`: `publish`, `start`, `pause`, `resume`, `close`, or
-/// `copy` (with `new_name`) (admin). The campaign the server's live runtime runs is paused
-/// through the runtime, so its dialing stops at once.
+/// `copy` (with `new_name`) (admin). A campaign the server's live runtime runs takes the step
+/// there before the answer: paused or closed, it dials no more; resumed, it dials again.
 #[utoipa::path(post, path = "/api/campaigns/{name}/{step}", tag = "campaigns", params(("name" = String, Path, description = "the campaign's name"), ("step" = String, Path, description = "publish, start, pause, resume, close or copy")), request_body(content = Option<CopyTo>, description = "copy: the new campaign's name"), responses((status = 200, body = CampaignState), (status = 401, description = "not signed in", body = crate::web::error::ErrorBody), (status = 403, description = "the role does not allow it, or the CSRF token is missing", body = crate::web::error::ErrorBody), (status = 422, description = "bad input: the message and the field at fault", body = crate::web::error::ErrorBody)))]
 pub async fn campaign_step(
     State(state): State<AppState>,
@@ -76,7 +76,6 @@ pub async fn campaign_step(
 ) -> Result<Json<CampaignState>, WebError> {
     user.require(&[Role::Admin])?;
     let now = state.clock.now();
-    let live = state.live.as_ref().filter(|l| l.campaign(Some(&name)).is_some());
     let campaign = match step.as_str() {
         "copy" => {
             let new_name = body
@@ -86,21 +85,6 @@ pub async fn campaign_step(
             campaigns::copy(&state.db, &name, &new_name, now)
                 .await
                 .map_err(campaign_error)?
-        }
-        "pause" if live.is_some() => {
-            live.expect("checked")
-                .supervise(crate::live::SupervisorAction::Pause(name.clone()))
-                .await
-                .map_err(|message| WebError::invalid("step", message))?;
-            campaigns::find(&state.db, &name).await.map_err(campaign_error)?
-        }
-        "start" | "resume" | "close" if live.is_some() => {
-            return Err(WebError::invalid(
-                "step",
-                format!(
-                    "'{name}' runs in this server's live runtime; it can be paused here, and {step} when the server restarts"
-                ),
-            ));
         }
         other => {
             let step = match other {
@@ -116,9 +100,12 @@ pub async fn campaign_step(
                     ));
                 }
             };
-            campaigns::step(&state.db, &name, step, Some(user.session.user), now)
+            let campaign = campaigns::step(&state.db, &name, step, Some(user.session.user), now)
                 .await
-                .map_err(campaign_error)?
+                .map_err(campaign_error)?;
+            // A campaign the live runtime runs stops or starts dialing before the answer.
+            state.campaign_changed(campaign.id).await?;
+            campaign
         }
     };
     Ok(Json(CampaignState {

@@ -126,16 +126,13 @@ pub async fn change(
     let settings: CampaignSettings =
         serde_json::from_value(merged).map_err(|e| WebError::invalid("settings", e.to_string()))?;
     let config = CampaignConfig {
-        kind: Some(campaign.kind),
-        agents: campaign.agents.clone(),
-        teams: campaign.teams.clone(),
-        // None keeps the campaign's dispositions.
-        dispositions: None,
         settings,
+        ..CampaignConfig::of(&campaign)
     };
     let updated = campaigns::update(&state.db, &campaign.name, &config, state.clock.now())
         .await
         .map_err(settings_error)?;
+    state.campaign_changed(updated.id).await?;
     Ok(Json(view(updated)?))
 }
 
@@ -173,5 +170,6 @@ pub async fn replace(
     let updated = campaigns::update(&state.db, &campaign.name, &config, state.clock.now())
         .await
         .map_err(settings_error)?;
+    state.campaign_changed(updated.id).await?;
     Ok(Json(view(updated)?))
 }

@@ -89,6 +89,7 @@ pub async fn members(
     users::set_team_member(&state.db, &team, change.login.trim(), change.member)
         .await
         .map_err(user_error)?;
+    state.teams_changed().await?;
     let teams = users::list_teams(&state.db).await.map_err(user_error)?;
     let team = teams
         .into_iter()
@@ -131,12 +132,9 @@ pub async fn assign_campaign(
         names
     };
     let config = CampaignConfig {
-        kind: Some(campaign.kind),
         agents: clean(assignments.agents),
         teams: clean(assignments.teams),
-        // None keeps the campaign's dispositions as they are.
-        dispositions: None,
-        settings: campaign.settings,
+        ..CampaignConfig::of(&campaign)
     };
     let updated = campaigns::update(&state.db, &campaign.name, &config, state.clock.now())
         .await
@@ -145,6 +143,7 @@ pub async fn assign_campaign(
             paceline_dialer::campaign::CampaignError::UnknownTeam(_) => WebError::invalid("teams", e.to_string()),
             e => campaign_error(e),
         })?;
+    state.campaign_changed(updated.id).await?;
     Ok(Json(CampaignItem {
         id: updated.id,
         name: updated.name,
