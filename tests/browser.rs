@@ -440,13 +440,7 @@ async fn show_report(client: &Client, report: &str, chart_text: &str) {
         .await
         .unwrap();
     for _ in 0..30 {
-        client
-            .find(Locator::Css("#report-form button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        submit(client).await;
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let shown: bool = client
             .execute(
@@ -467,6 +461,58 @@ async fn show_report(client: &Client, report: &str, chart_text: &str) {
     let message = text_of(client, "#report-message").await;
     chromium::screenshot(client, "failed.png").await;
     panic!("the {report} report never showed its table and chart (the page says '{message}')");
+}
+
+/// Submits the reports form.
+async fn submit(client: &Client) {
+    client
+        .find(Locator::Css("#report-form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Submits the reports form and waits for the refusal that says `message` and marks the
+/// form's `field`.
+async fn refused_field(client: &Client, message: &str, field: &str) {
+    submit(client).await;
+    wait_for_text(client, "#report-message", message, 10).await;
+    client
+        .find(Locator::Css(&format!("#report-form label.bad[data-field='{field}']")))
+        .await
+        .unwrap_or_else(|_| panic!("the {field} field is not marked"));
+}
+
+/// Chooses `report` and shows it (again, until the demo has calls for it), waiting for its
+/// table's rows only.
+async fn show_rows(client: &Client, report: &str) {
+    client
+        .find(Locator::Css(&format!("#report option[value='{report}']")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    for _ in 0..30 {
+        submit(client).await;
+        tokio::time::sleep(Duration::from_millis(1000)).await;
+        let rows: i64 = client
+            .execute(
+                "return document.getElementById('result').hidden ? 0 : document.querySelectorAll('#report-table tbody tr').length;",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_i64()
+            .unwrap_or(0);
+        if rows > 0 {
+            return;
+        }
+    }
+    let message = text_of(client, "#report-message").await;
+    panic!("the {report} report never showed rows (the page says '{message}')");
 }
 
 #[tokio::test]
@@ -539,6 +585,40 @@ async fn an_analyst_sees_each_reports_chart_beside_its_table() {
     // Agent productivity: time by state as a pie.
     show_report(&client, "agent-productivity", "Agents' time by state").await;
     chromium::screenshot(&client, "reports-productivity.png").await;
+
+    // The call log of the records a condition picks, on India's clock: the page says the zone.
+    let set = async |name: &str, value: &str| {
+        client
+            .execute(
+                "document.querySelector(`#report-form input[name=${arguments[0]}]`).value = arguments[1];",
+                vec![json!(name), json!(value)],
+            )
+            .await
+            .unwrap();
+    };
+    set("where", "age>=18; gender!=other").await;
+    set("time_zone", "Asia/Kolkata").await;
+    show_rows(&client, "calls").await;
+    wait_for_text(&client, "#report-message", "Asia/Kolkata", 10).await;
+    wait_for_text(&client, "#report-table thead", "hold seconds", 5).await;
+    // No record is that old: the page says nothing matched, for which records.
+    set("where", "age>=200").await;
+    submit(&client).await;
+    wait_for_text(
+        &client,
+        "#report-message",
+        "Asia/Kolkata in campaign 'demo-survey' for records with age>=200",
+        10,
+    )
+    .await;
+    // A field the records lack is refused by name, and the conditions' input marked.
+    set("where", "shoe_size=9").await;
+    refused_field(&client, "shoe_size", "where").await;
+    // And a zone that does not exist.
+    set("where", "").await;
+    set("time_zone", "Mars/Olympus").await;
+    refused_field(&client, "Mars/Olympus", "time_zone").await;
+    set("time_zone", "UTC").await;
     // AAPOR rates are a table without a chart.
     client
         .find(Locator::Css("#report option[value='aapor']"))
@@ -547,13 +627,7 @@ async fn an_analyst_sees_each_reports_chart_beside_its_table() {
         .click()
         .await
         .unwrap();
-    client
-        .find(Locator::Css("#report-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    submit(&client).await;
     wait_for_text(&client, "#chart", "no chart", 10).await;
     wait_for_text(&client, "#report-table", "RR1", 10).await;
     // A refusal says why and marks the field at fault: a range that ends before it starts.
@@ -564,25 +638,8 @@ async fn an_analyst_sees_each_reports_chart_beside_its_table() {
         .click()
         .await
         .unwrap();
-    client
-        .execute(
-            "document.querySelector('#report-form input[name=from]').value = '2099-01-01';",
-            vec![],
-        )
-        .await
-        .unwrap();
-    client
-        .find(Locator::Css("#report-form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_for_text(&client, "#report-message", "before it starts", 10).await;
-    client
-        .find(Locator::Css("#report-form label.bad[data-field='to']"))
-        .await
-        .expect("the 'to' field is marked");
+    set("from", "2099-01-01").await;
+    refused_field(&client, "before it starts", "to").await;
     assert!(client.find(Locator::Css("#result[hidden]")).await.is_ok());
 
     // Survey data: the answers saved as SPSS, the codebook a link to open.

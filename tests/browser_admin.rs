@@ -151,14 +151,23 @@ async fn an_admin_imports_a_sample_saves_a_setting_and_previews_a_questionnaire(
     }
     fill(&client, "#settings-form input[name=max_attempts]", "6").await;
     fill(&client, "#settings-form input[name=ranges]", "10:00-13:00, 14:00-20:00").await;
+    // A shorter Saturday and a holiday, a 30-day window, and VICIdial's pacer.
+    fill(&client, "#day-ranges tr[data-day=sat] input", "10:00-14:00").await;
+    fill(&client, "#settings-form input[name=holidays]", "2026-12-25").await;
+    fill(&client, "#settings-form input[name=window_hours]", "720").await;
+    choose(&client, "#settings-form select[name=pacer]", "vicidial-adaptive").await;
     click(&client, "#settings-form button[type=submit]").await;
     wait_for_text(&client, "#notice", "panel: settings saved", 10).await;
-    assert!(
-        value(&client, "#config-form textarea")
-            .await
-            .contains("max_attempts = 6"),
-        "the TOML box shows the saved settings"
-    );
+    let toml = value(&client, "#config-form textarea").await;
+    for saved in [
+        "max_attempts = 6",
+        "sat = [\"10:00-14:00\"]",
+        "holidays = [\"2026-12-25\"]",
+        "window_hours = 720",
+        "pacer = \"vicidial-adaptive\"",
+    ] {
+        assert!(toml.contains(saved), "the TOML box lacks {saved}: {toml}");
+    }
     fill(&client, "#settings-form input[name=ceiling]", "0.2").await;
     click(&client, "#settings-form button[type=submit]").await;
     wait_for_text(&client, "#settings-error", "abandon.ceiling", 10).await;

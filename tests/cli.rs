@@ -790,6 +790,56 @@ async fn reports_add_up_to_what_the_store_holds() {
         .format("%Y-%m-%d %H:00:00")
         .to_string();
     assert!(hour.starts_with(&expected), "{hour} against {expected}");
+    // The call log on India's clock: a row per call placed, its first dialed at the first
+    // dial's wall-clock time there, and each call's talk and hold as the store's times give.
+    let out = report(&["calls", "--time-zone", "Asia/Kolkata", "--format", "json"])
+        .assert()
+        .success();
+    let calls = json(&out.get_output().stdout);
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len() as i64, dials);
+    let expected = first_dial
+        .with_timezone(&chrono_tz::Asia::Kolkata)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string();
+    let first_row = calls[0]["dialed_at"].as_str().unwrap().replace('T', " ");
+    assert!(first_row.starts_with(&expected), "{first_row} against {expected}");
+    type Spans = (
+        i64,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        bool,
+    );
+    let stored: Vec<Spans> = paceline_dialer::with_db!(&test.db, |p| {
+        sqlx::query_as(
+            "SELECT id, answered_at, bridged_at, ended_at, abandoned FROM attempts WHERE dialed_at IS NOT NULL",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap()
+    });
+    let by_id: std::collections::HashMap<i64, Spans> = stored.into_iter().map(|s| (s.0, s)).collect();
+    let seconds = |a: Option<chrono::DateTime<chrono::Utc>>, b: Option<chrono::DateTime<chrono::Utc>>| {
+        Some((b? - a?).num_milliseconds() as f64 / 1000.0)
+    };
+    let mut held = 0;
+    for call in calls {
+        let (_, answered, bridged, ended, abandoned) = by_id[&call["attempt"].as_i64().unwrap()];
+        assert_eq!(call["talk_seconds"].as_f64(), seconds(bridged, ended), "{call}");
+        if bridged.is_some() || abandoned {
+            assert_eq!(
+                call["hold_seconds"].as_f64(),
+                seconds(answered, bridged.or(ended)),
+                "{call}"
+            );
+            held += 1;
+        } else {
+            assert!(call["hold_seconds"].is_null(), "nobody waited: {call}");
+        }
+    }
+    assert_eq!(held, bridged + abandons, "every person bridged or abandoned waited");
+
     // Agent productivity per day of New York: the same time, in New York's days.
     let out = report(&[
         "agent-productivity",

@@ -944,8 +944,11 @@ async fn an_analyst_reads_reports_and_exports_survey_data() {
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names.len(), 9, "{reports}");
-    assert!(names.contains(&"dialer") && names.contains(&"drop-off"), "{names:?}");
+    assert_eq!(names.len(), 10, "{reports}");
+    assert!(
+        names.contains(&"dialer") && names.contains(&"calls") && names.contains(&"drop-off"),
+        "{names:?}"
+    );
     let dialer_info = reports
         .as_array()
         .unwrap()
@@ -1248,4 +1251,100 @@ async fn an_analyst_reads_reports_and_exports_survey_data() {
     );
     let script = get(&analyst, "/static/reports.js").await.unwrap();
     assert_eq!(script.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_live_campaign_takes_the_admin_consoles_changes_at_once() {
+    let test = TestDb::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let server = demo_with(&test, dir.path(), 3);
+    let url = &server.url;
+    let admin = browser();
+    let admin_csrf = api_login(&admin, url, "admin", "demo-admin-pw").await;
+    let post = |path: &str, body: Value| {
+        admin
+            .post(format!("{url}{path}"))
+            .header("X-CSRF-Token", &admin_csrf)
+            .json(&body)
+            .send()
+    };
+    let agent = browser();
+    let csrf = api_login(&agent, url, "agent", "demo-agent-pw").await;
+    let view: Value = agent_action(&agent, url, &csrf, "login", &json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let listed = |view: &Value| -> Vec<(String, bool)> {
+        view["campaigns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["name"].as_str().unwrap().to_string(), c["chosen"] == true))
+            .collect()
+    };
+    let both = vec![("demo-survey".to_string(), true), ("demo-wave-2".to_string(), true)];
+    assert_eq!(listed(&view), both, "{view}");
+    let desk = async || listed(&get_json(&agent, format!("{url}/api/agent")).await);
+
+    // Agents taken off a running campaign, then given it back: the desk follows at once.
+    let assign = |agents: Vec<&str>, teams: Vec<&str>| {
+        post(
+            "/api/campaigns/demo-wave-2/assignments",
+            json!({ "agents": agents, "teams": teams }),
+        )
+    };
+    assert_eq!(assign(vec![], vec![]).await.unwrap().status(), StatusCode::OK);
+    assert_eq!(desk().await, [("demo-survey".to_string(), true)]);
+    assert_eq!(
+        assign(vec!["agent"], vec!["demo-team"]).await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(desk().await, both);
+
+    // Paused and resumed from the console, without restarting the server.
+    let step = async |step: &str| -> Value {
+        let answer = post(&format!("/api/campaigns/demo-wave-2/{step}"), json!({}))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::OK, "{step}");
+        answer.json().await.unwrap()
+    };
+    assert_eq!(step("pause").await["status"], "paused");
+    assert_eq!(desk().await, [("demo-survey".to_string(), true)]);
+    assert_eq!(step("resume").await["status"], "running");
+    assert_eq!(desk().await, both);
+    let board: Value = get_json(&admin, format!("{url}/api/wallboard?campaign=demo-wave-2")).await;
+    assert_eq!(board["status"], "running", "{board}");
+
+    // A new abandon ceiling is the one the runtime counts against before the answer comes.
+    let settings: Value = get_json(&admin, format!("{url}/api/campaigns/demo-survey/settings")).await;
+    let mut abandon = settings["settings"]["abandon"].clone();
+    assert_ne!(abandon["ceiling"], 0.015);
+    abandon["ceiling"] = json!(0.015);
+    let changed = post(
+        "/api/campaigns/demo-survey/settings",
+        json!({ "settings": { "abandon": abandon } }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.status(), StatusCode::OK);
+    let board: Value = get_json(&admin, format!("{url}/api/wallboard?campaign=demo-survey")).await;
+    assert_eq!(board["window"]["ceiling"], 0.015, "{board}");
+    // And the campaign still dials under it.
+    let before = board["last_hour"]["dials"].as_u64().unwrap();
+    let mut board = board;
+    for _ in 0..240 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        board = get_json(&admin, format!("{url}/api/wallboard?campaign=demo-survey")).await;
+        if board["last_hour"]["dials"].as_u64().unwrap() > before {
+            break;
+        }
+    }
+    assert!(
+        board["last_hour"]["dials"].as_u64().unwrap() > before,
+        "no dial in two minutes after the change: {board}"
+    );
 }

@@ -80,18 +80,46 @@ const AGENT_FILTERS: &str = "(CAST($3 AS TEXT) IS NULL OR u.login = $3)
                                               WHERE m.user_id = u.id AND t.name = $4))";
 
 /// The attempts queued in the range (of the campaign, and dialed for or bridged to the team's
-/// or the agent's agents, when the filter says so).
+/// or the agent's agents, when the filter says so), in queue order.
 pub async fn attempts(db: &Db, filter: &Filter) -> Result<Vec<Attempt>, ReportError> {
+    attempt_rows(db, filter, "").await
+}
+
+/// One call as the call log shows it: the attempt, its id and the number dialed.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Call {
+    /// The attempt's id.
+    pub attempt_id: i64,
+    /// The number dialed (E.164).
+    pub number: String,
+    /// Everything else about it.
+    #[sqlx(flatten)]
+    pub attempt: Attempt,
+}
+
+/// Every attempt queued in the range, as [`attempts`], with its id and the number dialed.
+pub async fn calls(db: &Db, filter: &Filter) -> Result<Vec<Call>, ReportError> {
+    attempt_rows(db, filter, ", a.id AS attempt_id, a.e164 AS number").await
+}
+
+/// The attempts the filter selects, with `extra` columns after the [`Attempt`]'s.
+async fn attempt_rows<T>(db: &Db, filter: &Filter, extra: &str) -> Result<Vec<T>, ReportError>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+{
     let sql = format!(
         "SELECT c.name AS campaign, a.record_id, u.login AS agent, a.dial_mode, a.queued_at, a.dialed_at, a.answered_at,
-                a.bridged_at, a.ended_at, a.outcome, a.amd_verdict, a.abandoned, a.disposition
+                a.bridged_at, a.ended_at, a.outcome, a.amd_verdict, a.abandoned, a.disposition{extra}
          FROM attempts a JOIN campaigns c ON c.id = a.campaign_id LEFT JOIN users u ON u.id = a.agent_id
          WHERE a.queued_at >= $1 AND a.queued_at < $2
            AND (CAST($5 AS TEXT) IS NULL OR c.name = $5)
            AND ((CAST($3 AS TEXT) IS NULL AND CAST($4 AS TEXT) IS NULL) OR ({AGENT_FILTERS}))
          ORDER BY a.queued_at, a.id"
     );
-    let rows: Vec<Attempt> = with_db!(db, |pool| {
+    let rows: Vec<T> = with_db!(db, |pool| {
         sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(filter.from)
             .bind(filter.to)

@@ -7,6 +7,7 @@
 //! writes a frame whole or not at all; `synthetic` generates a history at scale for the
 //! benchmarks, as Parquet and as a SQLite store.
 
+pub mod call_log;
 pub mod chart;
 pub mod dialer;
 pub mod export;
@@ -63,9 +64,10 @@ pub enum ReportError {
 }
 
 /// The reports by name.
-pub const REPORTS: [&str; 9] = [
+pub const REPORTS: [&str; 10] = [
     "agent-productivity",
     "dialer",
+    "calls",
     "dispositions",
     "callbacks",
     "return-visits",
@@ -128,6 +130,11 @@ pub async fn run(db: &Db, name: &str, filter: &facts::Filter, grouping: Grouping
             )?
         }
         "dialer" => dialer_report(db, filter, grouping, keep.as_ref()).await?,
+        "calls" => {
+            let mut calls = facts::calls(db, filter).await?;
+            calls.retain(|c| kept(keep.as_ref(), c.attempt.record_id));
+            call_log::log(&calls)?
+        }
         "dispositions" => survey::progress::dispositions(&attempts(db, filter, keep.as_ref()).await?)?,
         "callbacks" => {
             let mut calls = follow_up::callback_facts(db, filter).await?;
@@ -143,11 +150,12 @@ pub async fn run(db: &Db, name: &str, filter: &facts::Filter, grouping: Grouping
         other => return Err(ReportError::UnknownReport(other.to_string())),
     };
     if frame.height() == 0 {
+        let zone = grouping.zone;
         return Err(ReportError::Empty(format!(
-            "no {} facts from {} to {}{}",
+            "no {} facts from {} to {} {zone}{}",
             name,
-            filter.from.format("%Y-%m-%d %H:%M"),
-            filter.to.format("%Y-%m-%d %H:%M"),
+            filter.from.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
+            filter.to.with_timezone(&zone).format("%Y-%m-%d %H:%M"),
             [
                 filter.campaign.as_ref().map(|c| format!(" in campaign '{c}'")),
                 filter.team.as_ref().map(|t| format!(" for team '{t}'")),
@@ -176,15 +184,25 @@ fn calendar(
     })
 }
 
-/// The report's bucket columns (`period`, `interval`, `period_start`) as wall-clock times of
-/// `zone`, which is what a reader in that zone expects to see ("the 25th", "09:00"); the
-/// reports compute them as instants. Nothing changes in UTC.
+/// The report's time columns (the buckets `period`, `interval`, `period_start`, and the call
+/// log's `dialed_at`, `answered_at`, `bridged_at`, `ended_at`) as wall-clock times of `zone`,
+/// which is what a reader in that zone expects to see ("the 25th", "09:00"); the reports
+/// compute them as instants. Nothing changes in UTC.
 fn on_wall_clock(mut frame: DataFrame, zone: chrono_tz::Tz) -> Result<DataFrame, ReportError> {
     use polars::prelude::*;
     if zone == chrono_tz::UTC {
         return Ok(frame);
     }
-    for name in ["period", "interval", "period_start"] {
+    const TIMES: [&str; 7] = [
+        "period",
+        "interval",
+        "period_start",
+        "dialed_at",
+        "answered_at",
+        "bridged_at",
+        "ended_at",
+    ];
+    for name in TIMES {
         let Ok(column) = frame.column(name) else { continue };
         if !matches!(column.dtype(), DataType::Datetime(_, _)) {
             continue;

@@ -26,6 +26,9 @@ pub fn chart_in(report: &str, frame: &DataFrame, zone: chrono_tz::Tz) -> Option<
     let time = |what: &str| format!("{what} ({zone})");
     let chart = match report {
         "dialer" => dialer(frame, &time("interval")),
+        "calls" => {
+            Chart::histogram_from_column(frame, "talk_seconds", 20, "Talk time of the calls bridged to agents").ok()
+        }
         "agent-productivity" => time_by_state(frame),
         "dispositions" => Chart::pie_from_frame(frame, "disposition", "attempts", "Attempts by disposition").ok(),
         "quotas" => completes_by_cell(frame),
@@ -406,6 +409,13 @@ mod tests {
                 "done" => [2u32],
                 "done_late" => [1u32],
                 "overdue" => [1u32],
+            ),
+            "calls" => df!(
+                "attempt" => [1i64, 2, 3],
+                "campaign" => ["a"; 3],
+                "ring_seconds" => [Some(8.0), Some(30.0), Some(6.0)],
+                "hold_seconds" => [Some(1.5), None, Some(4.0)],
+                "talk_seconds" => [Some(180.0), None, Some(95.0)],
             ),
             other => panic!("no frame for {other}"),
         }

@@ -15,8 +15,8 @@ use super::App;
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// The report: agent-productivity, dialer, dispositions, callbacks, return-visits, and for
-    /// one survey campaign quotas, aapor, interview-length or drop-off.
+    /// The report: agent-productivity, dialer, calls (the call log), dispositions, callbacks,
+    /// return-visits, and for one survey campaign quotas, aapor, interview-length or drop-off.
     name: String,
     /// From this day (YYYY-MM-DD, UTC) or time (RFC 3339); default: 7 days before --to.
     #[arg(long)]
