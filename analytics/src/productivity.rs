@@ -315,12 +315,11 @@ mod tests {
         assert_eq!(seconds("bo", "2026-11-26T00:00:00Z", "ready"), 3600.0);
     }
 
-    #[test]
-    fn the_frames_cut_states_as_the_row_by_row_loop_did() {
-        // Spans within a period, over one boundary, over several (a weekend not logged out,
-        // a state left running past the end of the range), one change after the range's end,
-        // and two changes at the same instant.
-        let changes = vec![
+    /// Spans within a period, over one boundary, over several (a weekend not logged out, a
+    /// state left running past the end of the range), one change after the range's end, and
+    /// two changes at the same instant.
+    fn awkward_changes() -> Vec<StateChange> {
+        vec![
             change("ann", "2026-11-27T16:00:00Z", 1, "ready", None),
             change("ann", "2026-11-27T17:00:00Z", 2, "not_ready", Some("away")),
             change("ann", "2026-11-30T08:00:00Z", 3, "logged_out", None),
@@ -336,7 +335,12 @@ mod tests {
             change("bo", "2026-12-31T23:00:00Z", 2, "ready", None),
             change("bo", "2027-01-09T00:00:00Z", 3, "reserved", None),
             change("cy", "2026-11-29T12:00:00Z", 1, "ready", None),
-        ];
+        ]
+    }
+
+    #[test]
+    fn the_frames_cut_states_as_the_row_by_row_loop_did() {
+        let changes = awkward_changes();
         // In UTC, and on local clocks: New York's clocks go back on 1 November, within bo's
         // lunch; Kolkata's days begin at 18:30 UTC.
         let zones = [chrono_tz::UTC, chrono_tz::America::New_York, chrono_tz::Asia::Kolkata];
@@ -347,6 +351,44 @@ mod tests {
                     assert_eq!(framed, reference, "{zone} {period} to {to}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn coded_texts_read_back_from_parquet_cut_as_plain_texts_do() {
+        let changes = awkward_changes();
+        let mut coded = crate::synthetic::coded_texts(state_changes_frame(&changes)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("changes.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .finish(&mut coded)
+            .unwrap();
+        let read = LazyFrame::scan_parquet(PlRefPath::new(path.to_str().unwrap()), Default::default())
+            .unwrap()
+            .collect()
+            .unwrap();
+        for name in ["agent", "to_state", "reason"] {
+            assert!(
+                matches!(read.column(name).unwrap().dtype(), DataType::Categorical(..)),
+                "{name} is read back as {:?}",
+                read.column(name).unwrap().dtype()
+            );
+        }
+        let to = t("2027-01-08T06:00:00Z");
+        for zone in [chrono_tz::UTC, chrono_tz::Asia::Kolkata] {
+            let from = changes.iter().map(|c| c.at).min().unwrap();
+            let calendar = Calendar::new(Bucket::Period(Period::Day), zone, from, to).unwrap();
+            let sorted = |df: DataFrame| {
+                df.sort(["agent", "period", "state", "reason"], SortMultipleOptions::default())
+                    .unwrap()
+            };
+            let plain = sorted(state_millis(state_changes_frame(&changes).lazy(), to, &calendar).unwrap());
+            let from_codes = sorted(state_millis(read.clone().lazy(), to, &calendar).unwrap());
+            assert!(plain.height() > 10);
+            assert!(
+                plain.equals_missing(&from_codes),
+                "{zone}: {plain} against {from_codes}"
+            );
         }
     }
 

@@ -6,6 +6,7 @@
 //! and takes the result; the loop between is plain Rust over the columns' values.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -68,9 +69,76 @@ impl Buckets {
     }
 }
 
-/// The text columns as text, whether they came as String or as Categorical.
-fn texts(frame: &DataFrame, name: &str) -> Result<StringChunked, ReportError> {
-    Ok(frame.column(name)?.cast(&DataType::String)?.str()?.clone())
+/// A text column as the pass reads it: texts, or the codes of a Categorical column (as a
+/// dictionary-encoded Parquet column is read) with each code's text, which spares making
+/// fifty million strings.
+#[derive(Clone)]
+enum Texts {
+    Plain(StringChunked),
+    Coded(UInt32Chunked, Arc<Vec<String>>),
+}
+
+impl Texts {
+    fn of(frame: &DataFrame, name: &str) -> Result<Self, ReportError> {
+        let column = frame.column(name)?;
+        if matches!(column.dtype(), DataType::Categorical(..))
+            && let Some(coded) = column.as_materialized_series().try_cat32()
+        {
+            let mapping = coded.get_mapping();
+            // The codes' texts once, in a plain list: a look-up per value into it is an index.
+            let texts = (0..mapping.num_cats_upper_bound())
+                .map(|code| mapping.cat_to_str(code as u32).unwrap_or_default().to_string())
+                .collect();
+            return Ok(Texts::Coded(coded.physical().clone(), Arc::new(texts)));
+        }
+        Ok(Texts::Plain(column.cast(&DataType::String)?.str()?.clone()))
+    }
+
+    fn slice(&self, offset: usize, length: usize) -> Self {
+        match self {
+            Texts::Plain(texts) => Texts::Plain(texts.slice(offset as i64, length)),
+            Texts::Coded(codes, texts) => Texts::Coded(codes.slice(offset as i64, length), texts.clone()),
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&str> {
+        match self {
+            Texts::Plain(texts) => texts.get(index),
+            Texts::Coded(codes, texts) => codes.get(index).map(|code| texts[code as usize].as_str()),
+        }
+    }
+
+    /// The values, chunk after chunk, through the arrays' own iterators (the chunked
+    /// array's iterator is a boxed one, a call through a pointer per value).
+    fn values(&self) -> OneOf<impl Iterator<Item = Option<&str>>, impl Iterator<Item = Option<&str>>> {
+        match self {
+            Texts::Plain(column) => OneOf::First(column.downcast_iter().flat_map(|array| array.iter())),
+            Texts::Coded(codes, texts) => OneOf::Second(
+                codes
+                    .downcast_iter()
+                    .flat_map(|array| array.iter())
+                    .map(|code| code.map(|code| texts[*code as usize].as_str())),
+            ),
+        }
+    }
+}
+
+/// One of two iterators of the same items, chosen once (a match per value, which the
+/// processor predicts, rather than a call through a pointer).
+enum OneOf<A, B> {
+    First(A),
+    Second(B),
+}
+
+impl<T, A: Iterator<Item = T>, B: Iterator<Item = T>> Iterator for OneOf<A, B> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        match self {
+            OneOf::First(a) => a.next(),
+            OneOf::Second(b) => b.next(),
+        }
+    }
 }
 
 /// Milliseconds per agent, period (its start), state and, for not ready, reason, from
@@ -164,9 +232,9 @@ pub fn cut_wide(
 
 /// The two passes over the rows, and whether each agent's rows came in one run.
 fn passes(changes: &DataFrame, to: DateTime<Utc>, bucket: Bucket, zone: Tz) -> Result<([Pass; 2], bool), ReportError> {
-    let agent = texts(changes, "agent")?;
-    let state = texts(changes, "to_state")?;
-    let reason = texts(changes, "reason")?;
+    let agent = Texts::of(changes, "agent")?;
+    let state = Texts::of(changes, "to_state")?;
+    let reason = Texts::of(changes, "reason")?;
     let at = changes.column("at")?.cast(&time_dtype())?.cast(&DataType::Int64)?;
     let at = at.i64()?;
     // The columns are read in many chunks; they are walked chunk after chunk rather than
@@ -181,16 +249,15 @@ fn passes(changes: &DataFrame, to: DateTime<Utc>, bucket: Bucket, zone: Tz) -> R
     let to = to.timestamp_millis();
     let run = |offset: usize, length: usize| {
         let (agent, state, reason, at) = (
-            agent.slice(offset as i64, length),
-            state.slice(offset as i64, length),
-            reason.slice(offset as i64, length),
+            agent.slice(offset, length),
+            state.slice(offset, length),
+            reason.slice(offset, length),
             at.slice(offset as i64, length),
         );
-        // The arrays' own iterators, statically dispatched (the chunked array's iterator is
-        // a boxed one, a call through a pointer per value).
-        let rows = values(&agent)
-            .zip(values(&state))
-            .zip(values(&reason))
+        let rows = agent
+            .values()
+            .zip(state.values())
+            .zip(reason.values())
             .zip(at.downcast_iter().flat_map(|array| array.iter()))
             .map(|(((agent, state), reason), at)| Row {
                 agent,
@@ -216,11 +283,6 @@ fn passes(changes: &DataFrame, to: DateTime<Utc>, bucket: Bucket, zone: Tz) -> R
     let mut seen = std::collections::HashSet::new();
     let once = first.agents.iter().chain(&second.agents).all(|a| seen.insert(a));
     Ok(([first, second], once))
-}
-
-/// A text column's values, chunk after chunk.
-fn values(column: &StringChunked) -> impl Iterator<Item = Option<&str>> {
-    column.downcast_iter().flat_map(|array| array.iter())
 }
 
 /// One state change as the pass reads it.

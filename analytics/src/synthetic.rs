@@ -943,6 +943,21 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SyntheticError + '_ {
     }
 }
 
+/// The state changes' texts (`agent`, `to_state`, `reason`) as Categorical columns, which
+/// Parquet keeps dictionary-encoded and a reader takes back as codes: a handful of states and
+/// a few thousand agents repeated over fifty million rows. Other frames pass unchanged.
+pub fn coded_texts(frame: DataFrame) -> PolarsResult<DataFrame> {
+    let names = ["agent", "to_state", "reason"];
+    if !names.iter().all(|name| frame.column(name).is_ok()) || frame.column("seq").is_err() {
+        return Ok(frame);
+    }
+    let coded = DataType::from_categories(Categories::global());
+    frame
+        .lazy()
+        .with_columns(names.map(|name| col(name).cast(coded.clone())))
+        .collect()
+}
+
 /// A Parquet file written batch by batch under a temporary name, renamed when finished.
 struct ParquetFile {
     path: PathBuf,
@@ -961,6 +976,7 @@ impl ParquetFile {
     }
 
     fn write(&mut self, frame: &DataFrame) -> Result<(), SyntheticError> {
+        let frame = &coded_texts(frame.clone())?;
         if self.writer.is_none() {
             let file = std::fs::File::create(&self.partial).map_err(io_error(&self.partial))?;
             // LZ4 decodes fastest of the codecs Parquet readers share; the files are for
