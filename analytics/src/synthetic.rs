@@ -945,12 +945,9 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> SyntheticError + '_ {
 
 /// The state changes' texts (`agent`, `to_state`, `reason`) as Categorical columns, which
 /// Parquet keeps dictionary-encoded and a reader takes back as codes: a handful of states and
-/// a few thousand agents repeated over fifty million rows. Other frames pass unchanged.
+/// a few thousand agents repeated over fifty million rows.
 pub fn coded_texts(frame: DataFrame) -> PolarsResult<DataFrame> {
     let names = ["agent", "to_state", "reason"];
-    if !names.iter().all(|name| frame.column(name).is_ok()) || frame.column("seq").is_err() {
-        return Ok(frame);
-    }
     let coded = DataType::from_categories(Categories::global());
     frame
         .lazy()
@@ -976,7 +973,6 @@ impl ParquetFile {
     }
 
     fn write(&mut self, frame: &DataFrame) -> Result<(), SyntheticError> {
-        let frame = &coded_texts(frame.clone())?;
         if self.writer.is_none() {
             let file = std::fs::File::create(&self.partial).map_err(io_error(&self.partial))?;
             // LZ4 decodes fastest of the codecs Parquet readers share; the files are for
@@ -1020,7 +1016,7 @@ pub fn write(config: &Config, outputs: &Outputs) -> Result<Totals, SyntheticErro
     }
     let generated = generate(config, 1 << 20, |chunk| {
         if let Some((changes, attempts)) = files.as_mut() {
-            changes.write(&chunk.state_changes_frame())?;
+            changes.write(&coded_texts(chunk.state_changes_frame())?)?;
             attempts.write(&chunk.attempts_frame())?;
         }
         if loader.is_some() {

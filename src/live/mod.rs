@@ -679,7 +679,7 @@ impl Runtime {
                     self.engine.teams_changed().await?;
                     let ids: Vec<i64> = self.campaigns.iter().map(|(id, _)| *id).collect();
                     for id in ids {
-                        self.engine.campaign_changed(id).await?;
+                        self.campaign_changed(id).await?;
                     }
                     anyhow::Ok(())
                 }

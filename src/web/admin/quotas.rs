@@ -131,5 +131,13 @@ pub async fn set_target(
         e => internal(e),
     })?;
     state.campaign_changed(campaign.id).await?;
-    show(State(state), user, Path(name)).await
+    let book = paceline_cati::store::quota_book(&state.db, campaign.id, &questionnaire)
+        .await
+        .map_err(internal)?;
+    Ok(Json(QuotaView {
+        campaign: campaign.name,
+        questionnaire: Some(key),
+        version: Some(questionnaire.version.clone()),
+        cells: book.progress(),
+    }))
 }
