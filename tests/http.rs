@@ -1339,4 +1339,18 @@ async fn a_live_campaign_takes_the_admin_consoles_changes_at_once() {
     assert_eq!(changed.status(), StatusCode::OK);
     let board: Value = get_json(&admin, format!("{url}/api/wallboard?campaign=demo-survey")).await;
     assert_eq!(board["window"]["ceiling"], 0.015, "{board}");
+    // And the campaign still dials under it.
+    let before = board["last_hour"]["dials"].as_u64().unwrap();
+    let mut board = board;
+    for _ in 0..240 {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        board = get_json(&admin, format!("{url}/api/wallboard?campaign=demo-survey")).await;
+        if board["last_hour"]["dials"].as_u64().unwrap() > before {
+            break;
+        }
+    }
+    assert!(
+        board["last_hour"]["dials"].as_u64().unwrap() > before,
+        "no dial in two minutes after the change: {board}"
+    );
 }

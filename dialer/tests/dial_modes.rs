@@ -711,6 +711,43 @@ proptest! {
 }
 
 #[tokio::test]
+async fn one_agent_on_two_predictive_campaigns_takes_calls_from_both_in_turn() {
+    let test = TestDb::new().await;
+    let db = &test.db;
+    // Half an agent on each campaign: each pacer alone would wait for a whole one.
+    let scenario = world("[outcomes]\nperson = 0.6\nno_answer = 0.4", 600);
+    let mut rig = rig(db, scenario.clone(), |_| {}).await;
+    let mut second = scenario;
+    second.name = "modes-second".into();
+    let team = format!("{}-team", rig.centre.campaign_name);
+    let other = set_up_with(db, &second, start(), |config| config.teams = vec![team])
+        .await
+        .unwrap();
+    rig.engine.run_campaign(&other.campaign_name, None).await.unwrap();
+    let agent = rig.centre.agents[0];
+    rig.ready(1).await;
+    assert_eq!(
+        rig.engine.agent_campaigns(agent),
+        Some(&[rig.centre.campaign, other.campaign][..])
+    );
+    rig.run_until(start() + Duration::minutes(20), |_| {}).await;
+    let (first, second) = (
+        attempts(db, rig.centre.campaign).await,
+        attempts(db, other.campaign).await,
+    );
+    let bridged = |all: &[Attempt]| all.iter().filter(|a| a.bridged_at.is_some()).count();
+    // Thirty-second talks and five seconds' wrap-up: about twenty calls in twenty minutes.
+    assert!(
+        bridged(&first) >= 5 && bridged(&second) >= 5,
+        "calls bridged: {} and {}",
+        bridged(&first),
+        bridged(&second)
+    );
+    let abandoned = first.iter().chain(&second).filter(|a| a.abandoned).count();
+    assert!(abandoned <= 1, "{abandoned} persons abandoned with one agent");
+}
+
+#[tokio::test]
 async fn a_running_campaign_takes_changes_to_its_agents_settings_and_lifecycle_at_once() {
     use paceline_dialer::campaign::LifecycleStep;
     use paceline_dialer::campaign::store as campaigns;

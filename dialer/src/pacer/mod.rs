@@ -51,6 +51,10 @@ pub struct AgentSnapshot {
     /// The share of the agent this campaign may count on: 1 for an agent on this campaign
     /// alone, 1/k for an agent taking calls from k campaigns.
     pub weight: f64,
+    /// Whether this campaign keeps a dial in flight for the agent while they are ready. The
+    /// runtime gives each ready agent to exactly one of their campaigns, so that an agent
+    /// shared between campaigns, a fraction on each, is never left waiting by all of them.
+    pub covers: bool,
 }
 
 /// Where one of the campaign's dials is.
@@ -125,6 +129,15 @@ impl Situation<'_> {
     /// Agent weight in `phase`.
     pub fn agents_in(&self, phase: AgentPhase) -> f64 {
         self.agents.iter().filter(|a| a.phase == phase).map(|a| a.weight).sum()
+    }
+
+    /// Ready agents, whole, that this campaign covers (see [`AgentSnapshot::covers`]): the
+    /// dials in flight below this many cannot be abandoned, as each person finds one of them.
+    pub fn covered_ready(&self) -> u32 {
+        self.agents
+            .iter()
+            .filter(|a| a.phase == AgentPhase::Ready && a.covers)
+            .count() as u32
     }
 
     /// Dials still ringing.

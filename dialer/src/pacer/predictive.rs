@@ -580,12 +580,15 @@ impl Strategy for Predictive {
             }
             lo
         };
-        // Never fewer dials in flight than ready agents: so many cannot be abandoned (each
-        // person finds one of them), and predictive is never worse than progressive.
-        let uncovered = (ready - s.dials.len() as f64).floor().max(0.0) as u32;
+        // Never fewer dials in flight than the ready agents it covers: so many cannot be
+        // abandoned (each person finds one of them), and predictive is never worse than
+        // progressive. Whole agents, not weights: an agent shared by two campaigns is half
+        // an agent on each, and a floor of half an agent is none.
+        let uncovered = s.covered_ready().saturating_sub(s.dials.len() as u32);
         let n = n.max(uncovered.min(s.max_dials));
         let mut explain = Explain::default();
         explain.figure("ready", ready);
+        explain.figure("covered", f64::from(s.covered_ready()));
         explain.figure("agents", total_agents);
         explain.figure("ringing", s.ringing() as f64);
         explain.figure("waiting", waiting);
@@ -656,6 +659,7 @@ mod tests {
             phase,
             since,
             weight: 1.0,
+            covers: true,
         }
     }
 
@@ -694,6 +698,25 @@ mod tests {
         let busy = [agent(AgentPhase::Talking, 999.0), agent(AgentPhase::Talking, 998.0)];
         let d = pacer.decide(&situation(&busy, &[], window(1000.0, 10.0)));
         assert!(d.dial <= 1, "{d:?}");
+    }
+
+    #[test]
+    fn a_shared_ready_agent_is_dialed_for_by_the_campaign_that_covers_them() {
+        // Over the ceiling, only the floor dials. One ready agent on two campaigns is half an
+        // agent on each: the campaign that covers them dials one call, the other none.
+        let over = window(100.0, 5.0);
+        let half = |phase, covers| AgentSnapshot {
+            weight: 0.5,
+            covers,
+            ..agent(phase, 990.0)
+        };
+        let talking = [half(AgentPhase::Talking, true), half(AgentPhase::Talking, true)];
+        let covered = [half(AgentPhase::Ready, true), talking[0], talking[1]];
+        let d = Predictive::new(config()).decide(&situation(&covered, &[], over));
+        assert_eq!(d.dial, 1, "{d:?}");
+        let elsewhere = [half(AgentPhase::Ready, false), talking[0], talking[1]];
+        let d = Predictive::new(config()).decide(&situation(&elsewhere, &[], over));
+        assert_eq!(d.dial, 0, "{d:?}");
     }
 
     #[test]

@@ -21,9 +21,11 @@ fn tally(situation: &Situation<'_>) -> (f64, usize, usize) {
 
 /// Progressive dialing: one dial per ready agent, never more lines than ready agents.
 ///
-/// Dials `floor(ready weight) - (ringing + waiting)`, at least 0 and at most `max_dials`: an
+/// Dials `covered ready agents - (ringing + waiting)`, at least 0 and at most `max_dials`: an
 /// answered call always finds its agent unless an agent left in the meantime, so it abandons
-/// (almost) nothing and keeps agents waiting through every ring.
+/// (almost) nothing and keeps agents waiting through every ring. An agent shared between
+/// campaigns is counted whole by the one campaign that covers them (see
+/// [`super::AgentSnapshot::covers`]), not by a fraction on each.
 #[derive(Debug, Clone, Default)]
 pub struct Progressive;
 
@@ -48,9 +50,7 @@ impl Strategy for Progressive {
 
     fn decide(&mut self, situation: &Situation<'_>) -> Decision {
         let (ready, ringing, waiting) = tally(situation);
-        // Weights of agents shared between campaigns are fractions; 1e-9 absorbs their sums'
-        // rounding (three thirds make one agent).
-        let lines = (ready + 1e-9).floor();
+        let lines = f64::from(situation.covered_ready());
         let unresolved = (ringing + waiting) as f64;
         let dial = (lines - unresolved).clamp(0.0, f64::from(situation.max_dials));
         let mut explain = Explain {
@@ -58,6 +58,7 @@ impl Strategy for Progressive {
             note: "",
         };
         explain.figure("ready", ready);
+        explain.figure("covered", lines);
         explain.figure("ringing", ringing as f64);
         explain.figure("waiting", waiting as f64);
         explain.figure("unresolved", unresolved);
@@ -187,6 +188,7 @@ mod tests {
             phase,
             since: 0.0,
             weight,
+            covers: true,
         }
     }
 
@@ -256,21 +258,24 @@ mod tests {
     }
 
     #[test]
-    fn progressive_counts_shared_agents_by_weight() {
+    fn progressive_counts_the_shared_agents_it_covers_whole() {
         use AgentPhase::*;
         let mut p = Progressive::new();
-        // Three agents each a third on this campaign make one line, despite 0.333.. rounding.
+        let elsewhere = |weight| AgentSnapshot {
+            covers: false,
+            ..agent(Ready, weight)
+        };
+        // Three agents, each a third on this campaign and covered by it: three lines.
         let third = 1.0 / 3.0;
         let agents = [agent(Ready, third), agent(Ready, third), agent(Ready, third)];
-        assert_eq!(p.decide(&situation(&agents, &[], 10)).dial, 1);
-        // Two halves and a half in a call: one line, not 1.5 or 2.
-        let agents = [
-            agent(Ready, 0.5),
-            agent(Ready, 0.5),
-            agent(Ready, 0.5),
-            agent(Talking, 1.0),
-        ];
-        assert_eq!(p.decide(&situation(&agents, &[], 10)).dial, 1);
+        assert_eq!(p.decide(&situation(&agents, &[], 10)).dial, 3);
+        // One agent shared by two campaigns, covered here: one line, where half an agent
+        // would make none on either campaign and leave them waiting.
+        assert_eq!(p.decide(&situation(&[agent(Ready, 0.5)], &[], 10)).dial, 1);
+        // Covered by another of their campaigns: none here.
+        let agents = [elsewhere(0.5), elsewhere(0.5), agent(Ready, 0.5), agent(Talking, 1.0)];
+        let d = p.decide(&situation(&agents, &[], 10));
+        assert_eq!((d.dial, figure(&d, "ready"), figure(&d, "covered")), (1, 1.5, 1.0));
     }
 
     #[test]

@@ -578,6 +578,7 @@ mod tests {
                 phase,
                 since: 0.0,
                 weight: 1.0,
+                covers: true,
             }));
         }
         out

@@ -35,6 +35,16 @@ impl AbandonWindow {
         }
     }
 
+    /// Takes new settings while keeping its counts, when it can: a longer window needs
+    /// history it never held, so it answers false then and changes nothing.
+    pub fn retune(&mut self, length: Duration, ceiling: f64, false_positive: f64) -> bool {
+        if length > self.length {
+            return false;
+        }
+        (self.length, self.ceiling, self.false_positive) = (length, ceiling, false_positive);
+        true
+    }
+
     fn bucket(&mut self, at: DateTime<Utc>) -> &mut (i64, f64, f64, f64) {
         let minute = at.timestamp().div_euclid(60);
         self.first = Some(self.first.map_or(at, |f| f.min(at)));
@@ -147,6 +157,25 @@ mod tests {
         // 980 seen = 98% of 1000 persons: 20 were hung up on as machines.
         assert!((c.person_answers - 1000.0).abs() < 1e-9);
         assert!((c.abandons - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_retuned_window_keeps_its_counts_unless_it_grows() {
+        let mut w = AbandonWindow::new(Duration::hours(2), 0.03, 0.0);
+        for m in 0..120 {
+            w.person_answered(at(m));
+        }
+        w.abandoned(at(10));
+        assert!(w.retune(Duration::hours(2), 0.01, 0.0));
+        let c = w.counts(at(119));
+        assert_eq!((c.person_answers, c.abandons, c.ceiling), (120.0, 1.0, 0.01));
+        // Shorter: the older minutes leave it.
+        assert!(w.retune(Duration::hours(1), 0.01, 0.0));
+        let c = w.counts(at(119));
+        assert_eq!((c.person_answers, c.abandons, c.length_s), (61.0, 0.0, 3600.0));
+        // Longer: it cannot know the minutes it dropped.
+        assert!(!w.retune(Duration::hours(3), 0.02, 0.0));
+        assert_eq!(w.counts(at(119)).ceiling, 0.01);
     }
 
     #[test]

@@ -92,6 +92,7 @@ impl<S: Switch> Engine<S> {
                 wrap: None,
                 teams,
                 recheck: None,
+                served: None,
             },
         );
         if let Err(e) = self.commit_for(agent).await {

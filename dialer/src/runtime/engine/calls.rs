@@ -387,6 +387,7 @@ impl<S: Switch> Engine<S> {
                     let reserved = self.calls.get(call).expect("held").reserved.clone();
                     if let Some(desk) = self.desks.get_mut(&agent) {
                         desk.wrap = Some(Wrap { campaign, reserved });
+                        desk.served = Some(campaign);
                     }
                 }
             }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{Engine, EngineError, Offer, Timer};
+use super::{Desk, Engine, EngineError, Offer, Timer};
 use crate::agent::{AgentState, Command};
 use crate::campaign::{DialMode, MissedCallbacks};
 use crate::events::{CallStep, DecisionNote, Event, PreviewNote};
@@ -48,6 +48,9 @@ impl<S: Switch> Engine<S> {
             return self.pace_agentless(campaign).await;
         }
         let mut agents: Vec<AgentSnapshot> = Vec::new();
+        // Ready agents by their place in `agents`: which of them this campaign covers is
+        // known once its hopper is filled.
+        let mut ready: Vec<(usize, UserId)> = Vec::new();
         let mut logged_in = 0.0;
         for (agent, desk) in &self.desks {
             if !desk.campaigns.contains(&campaign) {
@@ -73,10 +76,14 @@ impl<S: Switch> Engine<S> {
                 AgentState::WrapUp { .. } => AgentPhase::WrapUp,
                 _ => continue,
             };
+            if phase == AgentPhase::Ready {
+                ready.push((agents.len(), *agent));
+            }
             agents.push(AgentSnapshot {
                 phase,
                 since: self.secs(view.since),
                 weight,
+                covers: false,
             });
         }
         if agents.is_empty() {
@@ -85,6 +92,9 @@ impl<S: Switch> Engine<S> {
         let run = self.runs.get(&campaign).expect("checked above");
         let grace_s = run.campaign.settings.abandon.grace_s;
         self.refill(campaign).await?;
+        for (i, agent) in ready {
+            agents[i].covers = self.desks.get(&agent).and_then(|d| self.covering(d, now)) == Some(campaign);
+        }
         let now_s = self.secs(now);
         let run = self.runs.get_mut(&campaign).expect("checked above");
         let window = run.window.counts(now);
@@ -144,6 +154,23 @@ impl<S: Switch> Engine<S> {
         let batch: Vec<Reserved> = run.hopper.drain(..take).collect();
         let items = batch.into_iter().map(|r| (r, Route::Pacer, None)).collect();
         self.dial_batch(campaign, items, DialMode::Predictive).await
+    }
+
+    /// The campaign that keeps a dial in flight for the desk's agent while they are ready:
+    /// the first of their campaigns after the one of their last call that dials by pacer and
+    /// has records. Exactly one, so that a shared agent is neither dialed for twice over nor
+    /// left waiting by campaigns that each count only a share of them.
+    fn covering(&self, desk: &Desk, now: DateTime<Utc>) -> Option<i64> {
+        let k = desk.campaigns.len();
+        let after = desk
+            .served
+            .and_then(|c| desk.campaigns.iter().position(|x| *x == c))
+            .map_or(0, |i| i + 1);
+        (0..k).map(|i| desk.campaigns[(after + i) % k]).find(|c| {
+            self.runs
+                .get(c)
+                .is_some_and(|r| r.active && r.campaign.settings.dial_mode != DialMode::Agentless && !r.dry(now))
+        })
     }
 
     async fn pace_agentless(&mut self, campaign: i64) -> Result<(), EngineError> {
@@ -266,6 +293,17 @@ impl<S: Switch> Engine<S> {
             // Fewer due records than asked for: look again in half a minute (retries come
             // due, calling hours open), not at every decision.
             run.dry_until = now + Duration::seconds(30);
+            if run.hopper.is_empty() {
+                // Out of records: the ready agents it covered go to their other campaigns,
+                // which decide again now.
+                let others = self
+                    .desks
+                    .values()
+                    .filter(|d| d.campaigns.contains(&campaign))
+                    .flat_map(|d| d.campaigns.iter().copied())
+                    .filter(|c| *c != campaign);
+                self.dirty.extend(others);
+            }
         }
         for agent in conflicts {
             self.reload_agent(agent).await?;

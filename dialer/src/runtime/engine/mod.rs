@@ -219,6 +219,9 @@ struct Desk {
     teams: Vec<TeamId>,
     /// When a ready agent who found nothing to dial looks again.
     recheck: Option<DateTime<Utc>>,
+    /// The campaign of the agent's last call: the next of their campaigns covers them when
+    /// they are ready again (see [`Engine::covering`]), so a shared agent's calls go round.
+    served: Option<i64>,
 }
 
 /// A record shown to an agent in preview.
@@ -270,6 +273,13 @@ struct Run {
     live: usize,
     /// Whether it dials (paused campaigns finish their calls and dial no more).
     active: bool,
+}
+
+impl Run {
+    /// Whether it has nothing to dial: its hopper is empty and its last fill found no more.
+    fn dry(&self, now: DateTime<Utc>) -> bool {
+        self.hopper.is_empty() && now < self.dry_until
+    }
 }
 
 /// What the engine has measured about itself.
@@ -460,7 +470,7 @@ impl<S: Switch> Engine<S> {
         modes
     }
 
-    /// The call of a campaign's window, as the pacer sees it.
+    /// The counts of a campaign's window, as the pacer sees them.
     pub fn window(&mut self, campaign: i64) -> Option<crate::pacer::WindowCounts> {
         let now = self.clock.now();
         self.runs.get_mut(&campaign).map(|r| r.window.counts(now))
@@ -731,10 +741,21 @@ impl<S: Switch> Engine<S> {
         let dispositions = crate::campaign::store::dispositions(&self.db, id).await?;
         check_agentless(&campaign, &dispositions)?;
         let assigned = assigned_agents(&self.db, id).await?;
-        // The window is counted again from the store, so what this engine journaled goes first.
-        self.commit().await?;
         let now = self.clock.now();
-        let window = campaign_window(&self.db, &campaign, now).await?;
+        // A campaign held already keeps its window's counts when it can (a month of attempts
+        // is not read again for a new ceiling); one that starts, or whose window grows, is
+        // counted from the store, after what this engine journaled.
+        let (length, ceiling, false_positive) = window_shape(&campaign);
+        let kept = self
+            .runs
+            .get_mut(&id)
+            .is_some_and(|run| run.window.retune(length, ceiling, false_positive));
+        let window = if kept {
+            None
+        } else {
+            self.commit().await?;
+            Some(campaign_window(&self.db, &campaign, now).await?)
+        };
         let config = crate::pacer::PacerConfig::for_campaign(&campaign.settings);
         // Agents who join its desks: all assigned when it starts or resumes; when it runs on
         // with changed settings, only the newly assigned (the others chose their campaigns).
@@ -757,7 +778,9 @@ impl<S: Switch> Engine<S> {
             run.campaign = campaign;
             run.dispositions = dispositions;
             run.assigned = assigned;
-            run.window = window;
+            if let Some(window) = window {
+                run.window = window;
+            }
             run.active = true;
             // Look for records again now: the hours or the rules may let more through.
             run.dry_until = now;
@@ -782,7 +805,7 @@ impl<S: Switch> Engine<S> {
                     owned_dry_until: now,
                     zones: Vec::new(),
                     zones_read: None,
-                    window,
+                    window: window.expect("counted above: the campaign is new here"),
                     dial_rate: 0.0,
                     rate_at: now,
                     wakeup: None,
@@ -1097,7 +1120,6 @@ async fn teams_of(db: &Db, agent: UserId) -> Result<Vec<TeamId>, sqlx::Error> {
     })
 }
 
-/// Counts the campaign's answers and abandons since `since` into its window.
 /// Refuses an agentless campaign whose reply actions name dispositions it does not have.
 fn check_agentless(campaign: &Campaign, dispositions: &[Disposition]) -> Result<(), EngineError> {
     if !campaign.settings.dial_modes().contains(&DialMode::Agentless) {
@@ -1122,20 +1144,31 @@ fn check_agentless(campaign: &Campaign, dispositions: &[Disposition]) -> Result<
     Ok(())
 }
 
-/// A campaign's abandon window as its settings lay it out, counted from the stored attempts.
-async fn campaign_window(db: &Db, campaign: &Campaign, now: DateTime<Utc>) -> Result<AbandonWindow, sqlx::Error> {
+/// A campaign's abandon window's length, ceiling and detector false-positive share (none
+/// without detection), from its settings.
+fn window_shape(campaign: &Campaign) -> (Duration, f64, f64) {
     let settings = &campaign.settings;
-    let length = Duration::hours(i64::from(settings.abandon.window_hours));
     let false_positive = if settings.amd.enabled {
         settings.amd.false_positive
     } else {
         0.0
     };
-    let mut window = AbandonWindow::new(length, settings.abandon.ceiling, false_positive);
+    (
+        Duration::hours(i64::from(settings.abandon.window_hours)),
+        settings.abandon.ceiling,
+        false_positive,
+    )
+}
+
+/// A campaign's abandon window as its settings lay it out, counted from the stored attempts.
+async fn campaign_window(db: &Db, campaign: &Campaign, now: DateTime<Utc>) -> Result<AbandonWindow, sqlx::Error> {
+    let (length, ceiling, false_positive) = window_shape(campaign);
+    let mut window = AbandonWindow::new(length, ceiling, false_positive);
     load_window(db, campaign.id, now - length, &mut window).await?;
     Ok(window)
 }
 
+/// Counts the campaign's answers and abandons since `since` into its window.
 async fn load_window(
     db: &Db,
     campaign: i64,
